@@ -1,1 +1,2 @@
-# src/api.mk
+# src/api.mk: the HTTP handlers, one file per resource.
+libleadbook_a_SOURCES += src/api/api.h src/api/routes.c src/api/health.c

@@ -21,7 +21,8 @@ struct key_spec {
     long min, max;
 };
 
-#define STR(field) KEY_STRING, offsetof(struct lb_config, field), sizeof(((struct lb_config *)0)->field), 0, 0
+#define STR(field)                                                                                 \
+    KEY_STRING, offsetof(struct lb_config, field), sizeof(((struct lb_config *)0)->field), 0, 0
 #define NUM(t, field, lo, hi) t, offsetof(struct lb_config, field), 0, lo, hi
 
 static const struct key_spec keys[] = {
@@ -80,8 +81,8 @@ int lb_config_set(struct lb_config *cfg, const char *key, const char *value, cha
         errno = 0;
         long v = strtol(value, &end, k->type == KEY_MODE ? 8 : 10);
         if (errno || end == value || *end != '\0' || v < k->min || v > k->max) {
-            snprintf(err, errlen, "invalid value for %s: \"%s\" (expected %s %ld..%ld)", key,
-                     value, k->type == KEY_MODE ? "octal" : "integer", k->min, k->max);
+            snprintf(err, errlen, "invalid value for %s: \"%s\" (expected %s %ld..%ld)", key, value,
+                     k->type == KEY_MODE ? "octal" : "integer", k->min, k->max);
             return -1;
         }
         switch (k->type) {
@@ -162,8 +163,7 @@ static int load_file(struct lb_config *cfg, const char *path, int required, char
     return rc;
 }
 
-int lb_config_load(struct lb_config *cfg, const char *path, int required, char *err,
-                   size_t errlen)
+int lb_config_load(struct lb_config *cfg, const char *path, int required, char *err, size_t errlen)
 {
     if (path && load_file(cfg, path, required, err, errlen) != 0)
         return -1;
@@ -183,7 +183,8 @@ int lb_config_load(struct lb_config *cfg, const char *path, int required, char *
         }
     }
     if (lb_log_level_parse(cfg->log_level) < 0) {
-        snprintf(err, errlen, "invalid log_level \"%s\" (debug, info, warn, error)", cfg->log_level);
+        snprintf(err, errlen, "invalid log_level \"%s\" (debug, info, warn, error)",
+                 cfg->log_level);
         return -1;
     }
     return 0;

@@ -1,0 +1,30 @@
+/* api/health: liveness (no database call) and the process-test hooks. */
+#include "api.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+void lb_api_healthz(struct lb_ctx *ctx)
+{
+    lb_response_json(ctx->res, 200);
+    lb_buf_puts(&ctx->res->body, "{\"status\":\"ok\"}");
+}
+
+/* GET /_test/sleep?ms=N: a deliberately slow request, for the shutdown and reload tests.
+ * It exists only when leadbookd was started with LEADBOOK_TEST_HOOKS=1. */
+void lb_api_test_sleep(struct lb_ctx *ctx)
+{
+    if (!ctx->app->test_hooks) {
+        lb_response_error(ctx->res, 404, "Cannot GET %s", ctx->req->path);
+        return;
+    }
+    const char *ms = lb_request_query(ctx->req, "ms", NULL);
+    long v = ms ? strtol(ms, NULL, 10) : 1000;
+    if (v < 0 || v > 60000)
+        v = 1000;
+    struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    lb_response_json(ctx->res, 200);
+    lb_buf_printf(&ctx->res->body, "{\"slept\":%ld}", v);
+}

@@ -1,0 +1,94 @@
+/* app: dispatch a parsed request to its handler, turning every failure into a JSON error. */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+
+void lb_app_log_path(const char *path, char *out, size_t outlen)
+{
+    static const char meeting[] = "/bookings/meeting/";
+    size_t n = 0;
+    /* keep logs one token per field: no spaces, quotes or control characters */
+    for (const char *p = path; *p && n + 4 < outlen; p++) {
+        unsigned char c = (unsigned char)*p;
+        out[n++] = (c <= 0x20 || c == '"' || c >= 0x7f) ? '?' : (char)c;
+        if (n == sizeof meeting - 1 && strncmp(path, meeting, n) == 0) {
+            size_t keep = strnlen(p + 1, 8);
+            if (keep > outlen - n - 4)
+                keep = outlen - n - 4;
+            memcpy(out + n, p + 1, keep);
+            n += keep;
+            if (strlen(p + 1) > keep)
+                out[n++] = '*', out[n++] = '*', out[n++] = '*';
+            break;
+        }
+    }
+    out[n] = '\0';
+}
+
+void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_response *res)
+{
+    struct lb_ctx ctx = {.app = app, .req = req, .res = res};
+    res->head_only = req->method == LB_METHOD_HEAD;
+
+    if (req->path_error) {
+        lb_response_error(res, 400, "Malformed request path");
+        return;
+    }
+    if (req->body_too_large) {
+        lb_response_error(res, 413, "Request body exceeds %zu bytes", app->cfg->max_body_bytes);
+        return;
+    }
+
+    const struct lb_route *route;
+    char allow[128];
+    switch (lb_route_match(app->routes, app->nroutes, req, &route, allow, sizeof allow)) {
+    case LB_ROUTE_NOT_FOUND:
+        lb_response_error(res, 404, "Cannot %.16s %.200s", req->method_name, req->path);
+        return;
+    case LB_ROUTE_METHOD_NOT_ALLOWED:
+        if (req->method == LB_METHOD_OPTIONS) {
+            res->status = 204;
+            lb_response_header(res, "Allow", "%s", allow);
+            return;
+        }
+        lb_response_error(res, 405, "Method %.16s not allowed on %.200s", req->method_name,
+                          req->path);
+        lb_response_header(res, "Allow", "%s", allow);
+        return;
+    case LB_ROUTE_FOUND:
+        break;
+    }
+
+    if (req->query_error) {
+        lb_response_error(res, 400, "Malformed query string");
+        return;
+    }
+    if (!route->is_public) {
+        enum lb_auth_result ar = lb_auth_check(app, req->authorization, ctx.tenant_id, ctx.key_id);
+        if (ar == LB_AUTH_UNAVAILABLE) {
+            lb_response_status_error(res, LB_UNAVAILABLE, app->cfg->retry_after, NULL);
+            return;
+        }
+        if (ar != LB_AUTH_OK) {
+            lb_response_error(res, 401, "Unauthorized");
+            lb_response_header(res, "WWW-Authenticate", "Bearer realm=\"leadbook\"");
+            return;
+        }
+    }
+    route->handler(&ctx);
+    if (res->status == 204 || req->method == LB_METHOD_HEAD)
+        res->head_only = 1;
+}
+
+void lb_app_worker_init(struct lb_app *app)
+{
+    (void)app;
+}
+
+void lb_app_worker_free(struct lb_app *app)
+{
+    (void)app;
+}

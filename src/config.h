@@ -1,0 +1,35 @@
+/* config: leadbook.conf ("key = value", '#' comments) with LEADBOOK_<KEY> environment overrides. */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+#include <stddef.h>
+
+#define LB_CONFIG_DEFAULT_PATH LB_SYSCONFDIR "/leadbook.conf"
+
+struct lb_config {
+    char listen[512];         /* "unix:/path", "tcp:HOST:PORT" or "fd:0" (inherited) */
+    unsigned socket_mode;     /* mode of a unix socket we create (octal in the file) */
+    char socket_group[64];    /* group of that socket; empty = leave as is */
+    int backlog;              /* listen(2) backlog */
+    int workers;              /* worker processes; 0 = 2 per CPU */
+    long max_requests;        /* recycle a worker after this many requests; 0 = never */
+    int request_timeout;      /* seconds before the master kills a stuck worker; 0 = never */
+    int shutdown_timeout;     /* seconds in-flight requests get on SIGTERM / reload */
+    size_t max_body_bytes;    /* request bodies above this are 413 */
+    char db[1024];            /* libpq conninfo; empty = libpq's PG* environment */
+    int db_connect_timeout;   /* seconds for a (re)connect attempt */
+    int db_statement_timeout; /* milliseconds; PostgreSQL statement_timeout */
+    int retry_after;          /* seconds in Retry-After of a 503 */
+    char log_level[16];       /* debug, info, warn, error */
+    char sql_dir[512];        /* migrations directory for leadbookctl */
+};
+
+void lb_config_defaults(struct lb_config *cfg);
+/* Reads path (if non-NULL; a missing file is an error only when required is set), then applies
+ * LEADBOOK_* variables. Returns 0, or -1 with a message in err. */
+int lb_config_load(struct lb_config *cfg, const char *path, int required, char *err, size_t errlen);
+/* Sets one key from its text value (as the file or the environment gives it). */
+int lb_config_set(struct lb_config *cfg, const char *key, const char *value, char *err,
+                  size_t errlen);
+
+#endif

@@ -1,0 +1,424 @@
+/* prefork: php-fpm-style supervision with a self-pipe; handlers only write the signal number. */
+#include "prefork.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define EARLY_DEATH_MS 2000 /* a worker dying this soon after start counts toward back-off */
+#define BACKOFF_AFTER 3     /* consecutive early deaths before respawns are delayed */
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 10000
+#define TICK_MS 100
+
+struct worker {
+    pid_t pid;      /* 0 = free entry */
+    int generation; /* config generation it was started for */
+    int stopping;   /* told to stop (reload, recycle by timeout, shutdown) */
+    int64_t started_ms;
+    struct lb_slot *slot;
+};
+
+struct master {
+    struct lb_config *cfg;
+    const char *config_path;
+    int listen_fd;
+    int generation;
+    int target; /* workers wanted for the current generation */
+    struct worker workers[LB_MAX_WORKERS];
+    struct lb_slot *slots; /* shared with the workers */
+    int shutting_down;
+    int64_t shutdown_deadline_ms;
+    int early_deaths;
+    int64_t backoff_ms;
+    int64_t next_spawn_ms;
+};
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    ssize_t w = write(signal_pipe[1], &c, 1);
+    (void)w;
+    errno = saved;
+}
+
+int lb_worker_count(const struct lb_config *cfg)
+{
+    if (cfg->workers > 0)
+        return cfg->workers > LB_MAX_WORKERS / 2 ? LB_MAX_WORKERS / 2 : cfg->workers;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    return cpus * 2 > LB_MAX_WORKERS / 2 ? LB_MAX_WORKERS / 2 : (int)cpus * 2;
+}
+
+/* ---- listening socket ---- */
+
+static int open_unix(const struct lb_config *cfg, const char *path, char *unix_path,
+                     size_t unix_path_len)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=unix:%s reason=\"path too long\"", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* php-fpm's start-up guard: never steal the socket of a running server */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=unix:%s reason=\"already in use\"", path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    mode_t old = umask(0177);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc != 0 || listen(fd, cfg->backlog) != 0) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=unix:%s reason=\"%s\"", path,
+               strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (chmod(path, cfg->socket_mode) != 0)
+        lb_log(LB_LOG_WARN, "socket_chmod_failed", "path=%s reason=\"%s\"", path, strerror(errno));
+    if (cfg->socket_group[0]) {
+        struct group *g = getgrnam(cfg->socket_group);
+        if (!g || chown(path, (uid_t)-1, g->gr_gid) != 0)
+            lb_log(LB_LOG_WARN, "socket_chown_failed", "path=%s group=%s", path, cfg->socket_group);
+    }
+    snprintf(unix_path, unix_path_len, "%s", path);
+    return fd;
+}
+
+static int open_tcp(const struct lb_config *cfg, const char *spec)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) >= sizeof host) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=tcp:%s reason=\"expected HOST:PORT\"", spec);
+        return -1;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=tcp:%s reason=\"cannot resolve\"", spec);
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, cfg->backlog) != 0) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=tcp:%s reason=\"%s\"", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    lb_log(LB_LOG_WARN, "listen_tcp",
+           "listen=tcp:%s note=\"FastCGI must never be reachable beyond the web server\"", spec);
+    return fd;
+}
+
+int lb_listen_open(const struct lb_config *cfg, char *unix_path, size_t unix_path_len)
+{
+    unix_path[0] = '\0';
+    if (strncmp(cfg->listen, "unix:", 5) == 0)
+        return open_unix(cfg, cfg->listen + 5, unix_path, unix_path_len);
+    if (strncmp(cfg->listen, "tcp:", 4) == 0)
+        return open_tcp(cfg, cfg->listen + 4);
+    if (strncmp(cfg->listen, "fd:", 3) == 0) {
+        char *end;
+        long fd = strtol(cfg->listen + 3, &end, 10);
+        int acc = 0;
+        socklen_t len = sizeof acc;
+        if (*end || end == cfg->listen + 3 || fd < 0 || fd > 65535 ||
+            getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc) {
+            lb_log(LB_LOG_ERROR, "listen_failed",
+                   "listen=%s reason=\"not an inherited listening socket\"", cfg->listen);
+            return -1;
+        }
+        return (int)fd;
+    }
+    lb_log(LB_LOG_ERROR, "listen_failed", "listen=%s reason=\"expected unix:, tcp: or fd:\"",
+           cfg->listen);
+    return -1;
+}
+
+/* ---- workers ---- */
+
+static int live_workers(const struct master *m, int generation_only)
+{
+    int n = 0;
+    for (int i = 0; i < LB_MAX_WORKERS; i++)
+        if (m->workers[i].pid > 0 &&
+            (!generation_only ||
+             (m->workers[i].generation == m->generation && !m->workers[i].stopping)))
+            n++;
+    return n;
+}
+
+static int spawn_worker(struct master *m)
+{
+    int i;
+    for (i = 0; i < LB_MAX_WORKERS && m->workers[i].pid != 0; i++)
+        ;
+    if (i == LB_MAX_WORKERS)
+        return -1;
+    struct worker *w = &m->workers[i];
+    w->slot = &m->slots[i];
+    w->slot->busy = 0;
+    w->slot->requests = 0;
+    pid_t pid = fork();
+    if (pid < 0) {
+        lb_log(LB_LOG_ERROR, "fork_failed", "reason=\"%s\"", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(signal_pipe[0]);
+        close(signal_pipe[1]);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++)
+            if (s != SIGKILL && s != SIGSTOP)
+                sigaction(s, &sa, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        _exit(lb_worker_run(m->cfg, m->listen_fd, w->slot));
+    }
+    w->pid = pid;
+    w->generation = m->generation;
+    w->stopping = 0;
+    w->started_ms = lb_monotonic_ms();
+    lb_log(LB_LOG_INFO, "worker_spawn", "worker=%ld slot=%d generation=%d", (long)pid, i,
+           m->generation);
+    return 0;
+}
+
+static void stop_worker(struct worker *w, int sig, const char *why)
+{
+    if (w->pid <= 0)
+        return;
+    if (!w->stopping || sig == SIGKILL)
+        lb_log(LB_LOG_INFO, "worker_stop", "worker=%ld signal=%d reason=%s", (long)w->pid, sig,
+               why);
+    w->stopping = 1;
+    kill(w->pid, sig);
+}
+
+static void reap(struct master *m)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct worker *w = NULL;
+        for (int i = 0; i < LB_MAX_WORKERS; i++)
+            if (m->workers[i].pid == pid)
+                w = &m->workers[i];
+        if (!w)
+            continue;
+        int64_t uptime = lb_monotonic_ms() - w->started_ms;
+        int crashed = !w->stopping && (WIFSIGNALED(status) || WEXITSTATUS(status) != 0);
+        if (WIFSIGNALED(status))
+            lb_log(crashed ? LB_LOG_ERROR : LB_LOG_INFO, "worker_exit",
+                   "worker=%ld signal=%d uptime_ms=%lld requests=%llu", (long)pid, WTERMSIG(status),
+                   (long long)uptime, (unsigned long long)w->slot->requests);
+        else
+            lb_log(crashed ? LB_LOG_ERROR : LB_LOG_INFO, "worker_exit",
+                   "worker=%ld code=%d uptime_ms=%lld requests=%llu", (long)pid,
+                   WEXITSTATUS(status), (long long)uptime, (unsigned long long)w->slot->requests);
+        if (crashed && uptime < EARLY_DEATH_MS) {
+            m->early_deaths++;
+            if (m->early_deaths >= BACKOFF_AFTER) {
+                m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : BACKOFF_MIN_MS;
+                if (m->backoff_ms > BACKOFF_MAX_MS)
+                    m->backoff_ms = BACKOFF_MAX_MS;
+                m->next_spawn_ms = lb_monotonic_ms() + m->backoff_ms;
+                lb_log(LB_LOG_WARN, "respawn_backoff", "early_deaths=%d delay_ms=%lld",
+                       m->early_deaths, (long long)m->backoff_ms);
+            }
+        } else if (uptime >= EARLY_DEATH_MS) {
+            m->early_deaths = 0;
+            m->backoff_ms = 0;
+        }
+        memset(w, 0, sizeof *w);
+    }
+}
+
+static void check_timeouts(struct master *m)
+{
+    if (m->cfg->request_timeout <= 0)
+        return;
+    int64_t now = lb_monotonic_ms();
+    for (int i = 0; i < LB_MAX_WORKERS; i++) {
+        struct worker *w = &m->workers[i];
+        if (w->pid > 0 && w->slot->busy &&
+            now - w->slot->started_ms > (int64_t)m->cfg->request_timeout * 1000) {
+            lb_log(LB_LOG_ERROR, "request_timeout", "worker=%ld busy_ms=%lld", (long)w->pid,
+                   (long long)(now - w->slot->started_ms));
+            stop_worker(w, SIGKILL, "request_timeout");
+        }
+    }
+}
+
+static void reload(struct master *m)
+{
+    struct lb_config fresh;
+    lb_config_defaults(&fresh);
+    char err[512];
+    if (lb_config_load(&fresh, m->config_path, m->config_path != NULL, err, sizeof err) != 0) {
+        lb_log(LB_LOG_ERROR, "reload_failed", "reason=\"%s\" note=\"keeping the old config\"", err);
+        return;
+    }
+    if (strcmp(fresh.listen, m->cfg->listen) != 0)
+        lb_log(LB_LOG_WARN, "reload_listen_unchanged",
+               "listen=%s note=\"a new listen address needs a restart\"", fresh.listen);
+    snprintf(fresh.listen, sizeof fresh.listen, "%s", m->cfg->listen);
+    *m->cfg = fresh;
+    int level = lb_log_level_parse(m->cfg->log_level);
+    lb_log_init("leadbookd", level < 0 ? LB_LOG_INFO : (enum lb_log_level)level);
+    m->generation++;
+    m->target = lb_worker_count(m->cfg);
+    m->early_deaths = 0;
+    m->backoff_ms = 0;
+    m->next_spawn_ms = 0;
+    lb_log(LB_LOG_INFO, "reload", "generation=%d workers=%d", m->generation, m->target);
+    /* new workers first, so the socket always has someone accepting; then drain the old */
+    for (int i = 0; i < m->target; i++)
+        spawn_worker(m);
+    for (int i = 0; i < LB_MAX_WORKERS; i++)
+        if (m->workers[i].pid > 0 && m->workers[i].generation != m->generation)
+            stop_worker(&m->workers[i], SIGTERM, "reload");
+}
+
+static void begin_shutdown(struct master *m, int sig)
+{
+    if (m->shutting_down)
+        return;
+    m->shutting_down = 1;
+    m->shutdown_deadline_ms = lb_monotonic_ms() + (int64_t)m->cfg->shutdown_timeout * 1000;
+    lb_log(LB_LOG_INFO, "shutdown", "signal=%d workers=%d timeout_s=%d", sig, live_workers(m, 0),
+           m->cfg->shutdown_timeout);
+    for (int i = 0; i < LB_MAX_WORKERS; i++)
+        stop_worker(&m->workers[i], SIGTERM, "shutdown");
+}
+
+int lb_master_run(struct lb_config *cfg, const char *config_path, int listen_fd)
+{
+    struct master *m = calloc(1, sizeof *m);
+    if (!m)
+        return 1;
+    m->cfg = cfg;
+    m->config_path = config_path;
+    m->listen_fd = listen_fd;
+    m->slots = mmap(NULL, sizeof(struct lb_slot) * LB_MAX_WORKERS, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m->slots == MAP_FAILED || pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        lb_log(LB_LOG_ERROR, "master_init_failed", "reason=\"%s\"", strerror(errno));
+        free(m);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    m->target = lb_worker_count(cfg);
+    lb_log(LB_LOG_INFO, "master_start", "workers=%d listen=%s max_requests=%ld", m->target,
+           cfg->listen, cfg->max_requests);
+    for (int i = 0; i < m->target; i++)
+        spawn_worker(m);
+
+    for (;;) {
+        struct pollfd pfd = {.fd = signal_pipe[0], .events = POLLIN};
+        int rc = poll(&pfd, 1, TICK_MS);
+        if (rc > 0) {
+            unsigned char sigbuf[64];
+            ssize_t n;
+            while ((n = read(signal_pipe[0], sigbuf, sizeof sigbuf)) > 0) {
+                for (ssize_t i = 0; i < n; i++) {
+                    switch (sigbuf[i]) {
+                    case SIGCHLD:
+                        reap(m);
+                        break;
+                    case SIGHUP:
+                        if (!m->shutting_down)
+                            reload(m);
+                        break;
+                    default:
+                        begin_shutdown(m, sigbuf[i]);
+                    }
+                }
+            }
+        }
+        reap(m);
+        if (m->shutting_down) {
+            if (live_workers(m, 0) == 0)
+                break;
+            if (lb_monotonic_ms() >= m->shutdown_deadline_ms) {
+                for (int i = 0; i < LB_MAX_WORKERS; i++)
+                    stop_worker(&m->workers[i], SIGKILL, "shutdown_timeout");
+                m->shutdown_deadline_ms = lb_monotonic_ms() + 5000;
+            }
+            continue;
+        }
+        check_timeouts(m);
+        while (live_workers(m, 1) < m->target && lb_monotonic_ms() >= m->next_spawn_ms) {
+            if (spawn_worker(m) != 0)
+                break;
+            if (m->backoff_ms) {
+                m->next_spawn_ms = lb_monotonic_ms() + m->backoff_ms;
+                break;
+            }
+        }
+    }
+    lb_log(LB_LOG_INFO, "master_exit", "status=0");
+    munmap(m->slots, sizeof(struct lb_slot) * LB_MAX_WORKERS);
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    free(m);
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* router: a table of {method, pattern with :params, handler, public}; matching fills the
+ * request's route params and says 404, 405 (with the Allow list) or which route. */
+#ifndef LB_ROUTER_H
+#define LB_ROUTER_H
+
+#include <stddef.h>
+
+#include "http.h"
+
+struct lb_ctx;
+typedef void (*lb_handler_fn)(struct lb_ctx *ctx);
+
+struct lb_route {
+    enum lb_method method;
+    const char *pattern; /* "/leads/:id"; a ":name" segment matches one non-empty segment */
+    lb_handler_fn handler;
+    int is_public; /* 1: no credential needed */
+};
+
+enum lb_route_result { LB_ROUTE_FOUND, LB_ROUTE_NOT_FOUND, LB_ROUTE_METHOD_NOT_ALLOWED };
+
+/* Finds the route for req's method and path. Among the patterns that match the path, the most
+ * specific (most literal segments) wins, so "/leads/stats" beats "/leads/:id". HEAD is served by
+ * a GET route. On LB_ROUTE_METHOD_NOT_ALLOWED (and on FOUND, for OPTIONS) allow receives the
+ * methods of that path, e.g. "GET, HEAD, PATCH". One trailing slash is ignored. */
+enum lb_route_result lb_route_match(const struct lb_route *routes, size_t nroutes,
+                                    struct lb_request *req, const struct lb_route **found,
+                                    char *allow, size_t allow_len);
+
+const char *lb_method_name(enum lb_method m);
+
+#endif
