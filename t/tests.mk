@@ -10,3 +10,14 @@ t_unit_check_http_SOURCES = t/unit/check_http.c
 t_unit_check_http_CFLAGS = $(UNIT_CFLAGS)
 t_unit_check_http_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/check_router t/unit/check_http
+
+# Test support shared by the end-to-end programs: a tiny HTTP client and the stack launcher.
+E2E_SUPPORT = t/lib/httpc.c t/lib/httpc.h t/lib/stack.c t/lib/stack.h
+E2E_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/t/lib
+
+check_PROGRAMS += t/e2e/check_process
+t_e2e_check_process_SOURCES = t/e2e/check_process.c $(E2E_SUPPORT)
+t_e2e_check_process_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_process_LDADD = $(UNIT_LDADD)
+TESTS += t/e2e/check_process
+EXTRA_DIST += t/lib/pgctl t/lib/with-pg

@@ -6,5 +6,6 @@
 
 void lb_api_healthz(struct lb_ctx *ctx);
 void lb_api_test_sleep(struct lb_ctx *ctx);
+void lb_api_test_crash(struct lb_ctx *ctx);
 
 #endif

@@ -1,6 +1,7 @@
 /* api/health: liveness (no database call) and the process-test hooks. */
 #include "api.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -27,4 +28,16 @@ void lb_api_test_sleep(struct lb_ctx *ctx)
         ;
     lb_response_json(ctx->res, 200);
     lb_buf_printf(&ctx->res->body, "{\"slept\":%ld}", v);
+}
+
+/* GET /_test/crash: the worker dies as a crashing build would (SIGABRT), for the back-off test.
+ * Exists only with LEADBOOK_TEST_HOOKS=1. */
+void lb_api_test_crash(struct lb_ctx *ctx)
+{
+    if (!ctx->app->test_hooks) {
+        lb_response_error(ctx->res, 404, "Cannot GET %s", ctx->req->path);
+        return;
+    }
+    signal(SIGABRT, SIG_DFL);
+    abort();
 }

@@ -1,0 +1,116 @@
+/* httpc: one request per connection ("Connection: close"), answer read until EOF. */
+#include "httpc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int httpc(int port, const char *method, const char *path, const char *extra_headers,
+          const char *body, size_t body_len, struct httpc_resp *r, int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return 0;
+    }
+    char head[8192];
+    int n =
+        snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s",
+                 method, path, extra_headers ? extra_headers : "");
+    if (body)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", body_len);
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    if ((size_t)n >= sizeof head || send_all(fd, head, (size_t)n) != 0 ||
+        (body && send_all(fd, body, body_len) != 0)) {
+        close(fd);
+        return 0;
+    }
+    size_t cap = 16384, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int pr = poll(&p, 1, timeout_ms);
+        if (pr <= 0) {
+            free(buf);
+            close(fd);
+            return 0;
+        }
+        if (cap - len < 4096) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (!sep || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
+        free(buf);
+        r->status = 0;
+        return 0;
+    }
+    *sep = '\0';
+    r->head = buf;
+    r->body = sep + 4;
+    r->body_len = len - (size_t)(r->body - buf);
+    return r->status;
+}
+
+const char *httpc_header(const struct httpc_resp *r, const char *name, char *out, size_t outlen)
+{
+    if (!r->head)
+        return NULL;
+    size_t nl = strlen(name);
+    for (const char *line = strstr(r->head, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
+        const char *l = line + 2;
+        if (strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+            const char *v = l + nl + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = strcspn(v, "\r\n");
+            if (vl >= outlen)
+                vl = outlen - 1;
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return out;
+        }
+    }
+    return NULL;
+}
+
+void httpc_free(struct httpc_resp *r)
+{
+    free(r->head);
+    memset(r, 0, sizeof *r);
+}
