@@ -1,0 +1,1 @@
+# t/e2e.mk: end-to-end API tests (real nginx, leadbookd, PostgreSQL) and the OpenAPI check.

@@ -1,0 +1,1 @@
+# t/fuzz.mk: libFuzzer targets (./configure --enable-fuzzers CC=clang).
