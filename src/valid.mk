@@ -1,1 +1,20 @@
-# src/valid.mk
+# src/valid.mk: input validation (pure parsers) and strict JSON bodies, with their unit tests.
+libleadbook_a_SOURCES += src/validate.c src/validate_time.c src/validate_cursor.c src/validate.h \
+	src/jsonx.c src/jsonx_dto.c src/jsonx.h
+
+if HAVE_CHECK
+check_PROGRAMS += t/unit/check_validate t/unit/check_time t/unit/check_jsonx
+TESTS += t/unit/check_validate t/unit/check_time t/unit/check_jsonx
+endif
+
+t_unit_check_validate_SOURCES = t/unit/check_validate.c
+t_unit_check_validate_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_unit_check_validate_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+
+t_unit_check_time_SOURCES = t/unit/check_time.c
+t_unit_check_time_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_unit_check_time_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+
+t_unit_check_jsonx_SOURCES = t/unit/check_jsonx.c
+t_unit_check_jsonx_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_unit_check_jsonx_LDADD = $(LB_LIBS) $(CHECK_LIBS)

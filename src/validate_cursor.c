@@ -1,0 +1,110 @@
+/* validate_cursor: the opaque keyset cursor of GET /leads (base64url, no padding, of
+ * version | created_us (int64, big-endian) | id (16 bytes)). Decoding is strict so that every
+ * cursor has exactly one spelling and garbage is a 400, never a query. */
+#include "validate.h"
+
+#include <string.h>
+
+#define CURSOR_RAW_LEN 25 /* 1 + 8 + 16 */
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int lb_cursor_encode(int64_t created_us, const char *id, char *out, size_t outlen)
+{
+    char uuid[LB_UUID_SIZE];
+    unsigned char raw[CURSOR_RAW_LEN];
+    if (!out || outlen < LB_CURSOR_SIZE || !id || lb_validate_uuid(id, uuid) != 0)
+        return -1;
+    raw[0] = LB_CURSOR_VERSION;
+    uint64_t u = (uint64_t)created_us;
+    for (int i = 0; i < 8; i++)
+        raw[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+    size_t k = 9;
+    for (size_t i = 0; i < LB_UUID_LEN; i += 2) {
+        if (uuid[i] == '-')
+            i++;
+        raw[k++] = (unsigned char)(hex_value((unsigned char)uuid[i]) << 4 |
+                                   hex_value((unsigned char)uuid[i + 1]));
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < CURSOR_RAW_LEN; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16;
+        size_t n = CURSOR_RAW_LEN - i < 3 ? CURSOR_RAW_LEN - i : 3;
+        if (n > 1)
+            v |= (uint32_t)raw[i + 1] << 8;
+        if (n > 2)
+            v |= raw[i + 2];
+        for (size_t j = 0; j < n + 1; j++)
+            out[o++] = b64url[(v >> (18 - 6 * j)) & 63u];
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int lb_cursor_decode(const char *s, int64_t *created_us, char id_out[LB_UUID_SIZE])
+{
+    unsigned char raw[CURSOR_RAW_LEN + 2];
+    if (!s || strnlen(s, LB_CURSOR_LEN + 1) != LB_CURSOR_LEN)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < LB_CURSOR_LEN; i += 4) {
+        size_t n = LB_CURSOR_LEN - i < 4 ? LB_CURSOR_LEN - i : 4; /* 4, ..., 4, 2 */
+        uint32_t v = 0;
+        for (size_t j = 0; j < 4; j++) {
+            int d = j < n ? b64url_value((unsigned char)s[i + j]) : 0;
+            if (d < 0)
+                return -1;
+            v = v << 6 | (uint32_t)d;
+        }
+        if (n == 2 && (v & 0xffffu) != 0)
+            return -1; /* non-zero padding bits: not the canonical spelling */
+        raw[k++] = (unsigned char)(v >> 16);
+        raw[k++] = (unsigned char)(v >> 8);
+        raw[k++] = (unsigned char)v;
+    }
+    if (raw[0] != LB_CURSOR_VERSION)
+        return -1;
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | raw[1 + i];
+    int64_t t = (int64_t)u; /* implementation-defined for u > INT64_MAX; two's complement */
+    if (t < LB_TIME_MIN_US || t > LB_TIME_MAX_US)
+        return -1;
+    static const char hex[] = "0123456789abcdef";
+    char id[LB_UUID_SIZE];
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            id[o++] = '-';
+        id[o++] = hex[raw[9 + i] >> 4];
+        id[o++] = hex[raw[9 + i] & 15];
+    }
+    id[o] = '\0';
+    *created_us = t;
+    memcpy(id_out, id, LB_UUID_SIZE);
+    return 0;
+}
