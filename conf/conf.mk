@@ -26,6 +26,6 @@ EXTRA_DIST += \
 	t/deb-smoke \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format \
-	debian/postinst debian/postrm debian/leadbook.docs \
+	debian/postinst debian/prerm debian/postrm debian/leadbook.docs \
 	debian/leadbook.service debian/leadbook.socket \
 	debian/leadbook.leadbook-expire.service debian/leadbook.leadbook-expire.timer
