@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "store/keys.h"
 
 void lb_app_log_path(const char *path, char *out, size_t outlen)
 {
@@ -85,10 +88,26 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
 
 void lb_app_worker_init(struct lb_app *app)
 {
-    (void)app;
+    struct lb_db_options opt = {
+        .conninfo = app->cfg->db,
+        .connect_timeout_s = app->cfg->db_connect_timeout,
+        .statement_timeout_ms = app->cfg->db_statement_timeout,
+        .listen_channel = STORE_KEYS_CHANNEL,
+    };
+    app->db = lb_db_new(&opt);
+    app->auth = lb_auth_new();
+    if (!app->db || !app->auth)
+        lb_log(LB_LOG_ERROR, "worker_init_failed", "what=\"out of memory\"");
+    /* connect now so the first request does not pay for it; failure is not fatal: requests
+     * answer 503 and the connection is retried */
+    if (app->db && lb_db_ready(app->db) != LB_OK)
+        lb_log(LB_LOG_WARN, "db_unavailable", "when=worker_start");
 }
 
 void lb_app_worker_free(struct lb_app *app)
 {
-    (void)app;
+    lb_db_free(app->db);
+    lb_auth_free(app->auth);
+    app->db = NULL;
+    app->auth = NULL;
 }

@@ -1,11 +1,54 @@
-/* api: the handlers, one file per resource. */
+/* api: the handlers, one file per resource, and the checks they share (api/common.c). */
 #ifndef LB_API_H
 #define LB_API_H
 
+#include <json-c/json.h>
+
 #include "app.h"
+#include "validate.h"
 
 void lb_api_healthz(struct lb_ctx *ctx);
+void lb_api_readyz(struct lb_ctx *ctx);
 void lb_api_test_sleep(struct lb_ctx *ctx);
 void lb_api_test_crash(struct lb_ctx *ctx);
+
+void lb_api_lead_create(struct lb_ctx *ctx);
+void lb_api_lead_list(struct lb_ctx *ctx);
+void lb_api_lead_stats(struct lb_ctx *ctx);
+void lb_api_lead_get(struct lb_ctx *ctx);
+
+void lb_api_booking_meeting(struct lb_ctx *ctx);
+void lb_api_booking_status(struct lb_ctx *ctx);
+
+void lb_api_agent_create(struct lb_ctx *ctx);
+void lb_api_agent_list(struct lb_ctx *ctx);
+void lb_api_agent_get(struct lb_ctx *ctx);
+void lb_api_agent_by_link(struct lb_ctx *ctx);
+void lb_api_agent_update(struct lb_ctx *ctx);
+void lb_api_agent_delete(struct lb_ctx *ctx);
+
+/* Each check below answers the request itself (an error response) and returns -1 when the
+ * input is refused; 0 means go on. */
+
+/* A `tenantId` query parameter (old clients send it): absent is fine; malformed is 400;
+ * another tenant's is 403. */
+int api_check_tenant_query(struct lb_ctx *ctx);
+/* A body's tenantId (already a valid lowercase UUID, or ""): another tenant's is 403. */
+int api_check_tenant_value(struct lb_ctx *ctx, const char *tenant_id);
+/* The route parameter name must be a UUID (400, NestJS ParseUUIDPipe's message); out gets it
+ * lowercased. */
+int api_uuid_param(struct lb_ctx *ctx, const char *name, char out[LB_UUID_SIZE]);
+/* An optional query parameter given at most once; *value NULL when absent. */
+int api_query_single(struct lb_ctx *ctx, const char *name, const char **value);
+/* Content-Type must be application/json (415), the body valid JSON object (400). The caller
+ * json_object_put()s *obj. */
+int api_json_body(struct lb_ctx *ctx, json_object **obj);
+/* 400 with the messages of a validation as the message array. */
+struct lb_msgs;
+void api_validation_error(struct lb_ctx *ctx, const struct lb_msgs *msgs);
+/* Answers a store failure: not_found_fmt (with one %s: the id) for LB_NOT_FOUND, 503 with
+ * Retry-After for LB_UNAVAILABLE, 500 without detail for LB_INTERNAL. */
+void api_store_error(struct lb_ctx *ctx, enum lb_status st, const char *not_found_fmt,
+                     const char *id);
 
 #endif

@@ -1,5 +1,6 @@
 /* api/health: liveness (no database call) and the process-test hooks. */
 #include "api.h"
+#include "db.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -9,6 +10,18 @@ void lb_api_healthz(struct lb_ctx *ctx)
 {
     lb_response_json(ctx->res, 200);
     lb_buf_puts(&ctx->res->body, "{\"status\":\"ok\"}");
+}
+
+/* Readiness: a real round trip to the database. */
+void lb_api_readyz(struct lb_ctx *ctx)
+{
+    enum lb_status st = ctx->app->db ? lb_db_ping(ctx->app->db) : LB_UNAVAILABLE;
+    if (st != LB_OK) {
+        lb_response_status_error(ctx->res, LB_UNAVAILABLE, ctx->app->cfg->retry_after, NULL);
+        return;
+    }
+    lb_response_json(ctx->res, 200);
+    lb_buf_puts(&ctx->res->body, "{\"status\":\"ok\",\"database\":\"up\"}");
 }
 
 /* GET /_test/sleep?ms=N: a deliberately slow request, for the shutdown and reload tests.
