@@ -1,0 +1,1 @@
+# t/fault.mk: fault harness and security tests (through the real stack).
