@@ -53,6 +53,10 @@ int httpc(int port, const char *method, const char *path, const char *extra_head
     }
     size_t cap = 16384, len = 0;
     char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return 0;
+    }
     for (;;) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int pr = poll(&p, 1, timeout_ms);
@@ -62,8 +66,14 @@ int httpc(int port, const char *method, const char *path, const char *extra_head
             return 0;
         }
         if (cap - len < 4096) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                close(fd);
+                return 0;
+            }
+            buf = bigger;
             cap *= 2;
-            buf = realloc(buf, cap);
         }
         ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
         if (got < 0 && errno == EINTR)
