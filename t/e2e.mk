@@ -1,1 +1,37 @@
 # t/e2e.mk: end-to-end API tests (real nginx, leadbookd, PostgreSQL) and the OpenAPI check.
+# Each program gets a fresh migrated database (t/lib/pgtest) and its own stack (t/lib/stack);
+# run them under t/lib/with-pg (make check does when started as ../t/lib/with-pg make check).
+E2E_API_SOURCES = t/e2e/e2e.c t/e2e/e2e.h t/lib/pgtest.c t/lib/pgtest.h $(E2E_SUPPORT)
+E2E_API_TESTS = t/e2e/check_api_happy t/e2e/check_api_status t/e2e/check_api_isolation \
+	t/e2e/check_api_badinput t/e2e/check_api_pages t/e2e/check_api_defects t/e2e/check_openapi
+
+if HAVE_CHECK
+check_PROGRAMS += $(E2E_API_TESTS)
+TESTS += $(E2E_API_TESTS)
+endif
+
+t_e2e_check_api_happy_SOURCES = t/e2e/check_api_happy.c $(E2E_API_SOURCES)
+t_e2e_check_api_happy_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_happy_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_status_SOURCES = t/e2e/check_api_status.c $(E2E_API_SOURCES)
+t_e2e_check_api_status_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_status_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_isolation_SOURCES = t/e2e/check_api_isolation.c $(E2E_API_SOURCES)
+t_e2e_check_api_isolation_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_isolation_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_badinput_SOURCES = t/e2e/check_api_badinput.c $(E2E_API_SOURCES)
+t_e2e_check_api_badinput_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_badinput_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_pages_SOURCES = t/e2e/check_api_pages.c $(E2E_API_SOURCES)
+t_e2e_check_api_pages_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_pages_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_defects_SOURCES = t/e2e/check_api_defects.c $(E2E_API_SOURCES)
+t_e2e_check_api_defects_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_defects_LDADD = $(UNIT_LDADD)
+# doc/openapi.yaml is written in YAML's JSON-compatible flow style (after a block of "#"
+# comment lines), so this C program reads it with json-c: no YAML library needed.
+t_e2e_check_openapi_SOURCES = t/e2e/check_openapi.c $(E2E_API_SOURCES)
+t_e2e_check_openapi_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_openapi_LDADD = $(UNIT_LDADD)
+
+EXTRA_DIST += doc/openapi.yaml
