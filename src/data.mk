@@ -1,1 +1,40 @@
-# src/data.mk
+# src/data.mk: the database half: connection layer, store, SHA-256, migrations, leadbookctl,
+# and the store tests (Check, against a real throwaway PostgreSQL: run under t/lib/with-pg).
+libleadbook_a_SOURCES += src/db.c src/db.h src/sha256.c src/sha256.h \
+	src/store/util.c src/store/util.h src/store/sqljson.h src/store/catalog.c \
+	src/store/tenants.c src/store/tenants.h src/store/keys.c src/store/keys.h \
+	src/store/agents.c src/store/agents.h src/store/leads.c src/store/leads.h \
+	src/store/bookings.c src/store/bookings.h
+
+sbin_PROGRAMS += leadbookctl
+leadbookctl_SOURCES = src/leadbookctl.c
+leadbookctl_LDADD = $(LB_LIBS)
+
+sqldir = $(pkgdatadir)/sql
+dist_sql_DATA = sql/001_init.sql
+
+EXTRA_DIST += doc/schema.md
+
+if HAVE_CHECK
+LB_STORE_TESTS = t/store/check_sha256 t/store/check_db t/store/check_schema \
+	t/store/check_store t/store/check_leads
+check_PROGRAMS += $(LB_STORE_TESTS)
+TESTS += $(LB_STORE_TESTS)
+endif
+
+LB_PGTEST = t/lib/pgtest.c t/lib/pgtest.h
+t_store_check_sha256_SOURCES = t/store/check_sha256.c
+t_store_check_sha256_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_store_check_sha256_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+t_store_check_db_SOURCES = t/store/check_db.c $(LB_PGTEST)
+t_store_check_db_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_store_check_db_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+t_store_check_schema_SOURCES = t/store/check_schema.c $(LB_PGTEST)
+t_store_check_schema_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_store_check_schema_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+t_store_check_store_SOURCES = t/store/check_store.c $(LB_PGTEST)
+t_store_check_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_store_check_store_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+t_store_check_leads_SOURCES = t/store/check_leads.c $(LB_PGTEST)
+t_store_check_leads_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_store_check_leads_LDADD = $(LB_LIBS) $(CHECK_LIBS)

@@ -1,0 +1,305 @@
+/* db: the worker's PostgreSQL connection. A broken connection is closed at once and replaced
+ * by the next lb_db_ready (throttled), so a database outage costs 503s, never a hang or a crash;
+ * each new connection gets every statement prepared again and bumps the generation. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct lb_db {
+    char *conninfo;
+    char *listen_channel;
+    int connect_timeout_s;
+    int statement_timeout_ms;
+    const struct lb_db_stmt_set *const *catalog;
+    PGconn *conn;           /* NULL when not connected (or after a break) */
+    long long last_attempt; /* monotonic ms of the last connect attempt; 0 = none */
+    unsigned long generation;
+    char last_error[256];
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copies a libpq message to dst as one line without double quotes (log values are quoted). */
+static void one_line(char *dst, size_t len, const char *src)
+{
+    size_t n = 0;
+    for (; src && *src && n + 1 < len; src++)
+        dst[n++] = (*src == '\n' || *src == '\r' || *src == '\t') ? ' ' : *src == '"' ? '\'' : *src;
+    while (n > 0 && dst[n - 1] == ' ')
+        n--;
+    dst[n] = '\0';
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+struct lb_db *lb_db_new(const struct lb_db_options *opt)
+{
+    struct lb_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return NULL;
+    db->conninfo = strdup(opt->conninfo ? opt->conninfo : "");
+    db->listen_channel = dup_or_null(opt->listen_channel);
+    if (!db->conninfo || (opt->listen_channel && !db->listen_channel)) {
+        lb_db_free(db);
+        return NULL;
+    }
+    db->connect_timeout_s = opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 3;
+    db->statement_timeout_ms = opt->statement_timeout_ms > 0 ? opt->statement_timeout_ms : 0;
+    db->catalog = lb_db_catalog;
+    return db;
+}
+
+void lb_db_free(struct lb_db *db)
+{
+    if (!db)
+        return;
+    if (db->conn)
+        PQfinish(db->conn);
+    free(db->conninfo);
+    free(db->listen_channel);
+    free(db);
+}
+
+void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *catalog)
+{
+    db->catalog = catalog;
+}
+
+unsigned long lb_db_generation(const struct lb_db *db)
+{
+    return db->generation;
+}
+
+const char *lb_db_last_error(const struct lb_db *db)
+{
+    return db->last_error;
+}
+
+enum lb_status lb_db_status_from_sqlstate(const char *s)
+{
+    if (!s || strlen(s) != 5)
+        return LB_INTERNAL;
+    if (strcmp(s, "23505") == 0)
+        return LB_CONFLICT; /* unique_violation */
+    if (strcmp(s, "23503") == 0)
+        return LB_NOT_FOUND; /* foreign_key_violation: the referenced row is not there */
+    if (strcmp(s, "23514") == 0 || strcmp(s, "23502") == 0 || strncmp(s, "22", 2) == 0)
+        return LB_INVALID; /* check / not-null violation, data exception (bad uuid, date...) */
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0 || strcmp(s, "57014") == 0)
+        return LB_UNAVAILABLE; /* connection exception, shutdown, statement timeout */
+    if (strncmp(s, "53", 2) == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+        return LB_UNAVAILABLE; /* out of resources, serialisation failure, deadlock: retry */
+    return LB_INTERNAL;
+}
+
+/* SQLSTATEs after which the session is gone even if libpq has not noticed yet. */
+static int sqlstate_kills_session(const char *s)
+{
+    return s && (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0);
+}
+
+/* Server notices (e.g. "relation already exists, skipping") are not errors: debug log only. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[256];
+    one_line(line, sizeof line, message);
+    lb_log(LB_LOG_DEBUG, "db_notice", "message=\"%s\"", line);
+}
+
+static void disconnect(struct lb_db *db)
+{
+    if (db->conn) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+}
+
+/* Prepares the catalog and LISTENs; 0 or -1 (logged). */
+static int setup_session(struct lb_db *db)
+{
+    for (const struct lb_db_stmt_set *const *set = db->catalog; set && *set; set++) {
+        for (int i = 0; i < (*set)->count; i++) {
+            const struct lb_db_stmt *st = &(*set)->stmts[i];
+            PGresult *r = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                one_line(db->last_error, sizeof db->last_error, PQresultErrorMessage(r));
+                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                lb_log(LB_LOG_ERROR, "db_prepare_failed", "stmt=%s sqlstate=%s error=\"%s\"",
+                       st->name, state ? state : "-", db->last_error);
+                PQclear(r);
+                return -1;
+            }
+            PQclear(r);
+        }
+    }
+    if (db->listen_channel) {
+        char *ident = PQescapeIdentifier(db->conn, db->listen_channel, strlen(db->listen_channel));
+        char sql[256];
+        int n = ident ? snprintf(sql, sizeof sql, "LISTEN %s", ident) : -1;
+        PQfreemem(ident);
+        PGresult *r = (n > 0 && (size_t)n < sizeof sql) ? PQexec(db->conn, sql) : NULL;
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) {
+            one_line(db->last_error, sizeof db->last_error,
+                     r ? PQresultErrorMessage(r) : "channel name too long");
+            lb_log(LB_LOG_ERROR, "db_listen_failed", "channel=\"%s\" error=\"%s\"",
+                   db->listen_channel, db->last_error);
+        }
+        PQclear(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+enum lb_status lb_db_ready(struct lb_db *db)
+{
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+        return LB_OK;
+    disconnect(db);
+    long long now = now_ms();
+    if (db->last_attempt && now - db->last_attempt < LB_DB_RETRY_MS && now >= db->last_attempt)
+        return LB_UNAVAILABLE;
+    db->last_attempt = now;
+
+    /* Our connect_timeout and statement_timeout come after the expanded conninfo, so they win
+     * over values in it (libpq: later keywords override earlier ones). */
+    char timeout[16], options[64];
+    snprintf(timeout, sizeof timeout, "%d", db->connect_timeout_s);
+    snprintf(options, sizeof options, "-c statement_timeout=%d", db->statement_timeout_ms);
+    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
+    const char *vals[] = {db->conninfo, timeout, options, NULL};
+    if (db->statement_timeout_ms <= 0)
+        keys[2] = vals[2] = NULL;
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+        one_line(db->last_error, sizeof db->last_error,
+                 db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        lb_log(LB_LOG_WARN, "db_connect_failed", "error=\"%s\"", db->last_error);
+        disconnect(db);
+        return LB_UNAVAILABLE;
+    }
+    PQsetNoticeProcessor(db->conn, on_notice, NULL);
+    if (setup_session(db) != 0) {
+        disconnect(db);
+        return LB_UNAVAILABLE;
+    }
+    db->generation++;
+    db->last_error[0] = '\0';
+    lb_log(LB_LOG_INFO, "db_connected", "generation=%lu server_version=%d", db->generation,
+           PQserverVersion(db->conn));
+    return LB_OK;
+}
+
+/* Turns a finished result into a status; clears r unless LB_OK (then *res takes it). */
+static enum lb_status finish(struct lb_db *db, const char *what, PGresult *r, PGresult **res)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+        if (res)
+            *res = r;
+        else
+            PQclear(r);
+        return LB_OK;
+    }
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    enum lb_status status = lb_db_status_from_sqlstate(state);
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    one_line(db->last_error, sizeof db->last_error, primary ? primary : PQerrorMessage(db->conn));
+    int broken = PQstatus(db->conn) != CONNECTION_OK || sqlstate_kills_session(state);
+    if (broken)
+        status = LB_UNAVAILABLE;
+    /* Messages of data errors (class 22/23) may quote the input (emails...): log only the
+     * SQLSTATE and the constraint for those. */
+    const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    int quiet = state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0);
+    lb_log(status == LB_INTERNAL || broken ? LB_LOG_ERROR : LB_LOG_INFO, "db_error",
+           "stmt=%s sqlstate=%s constraint=%s broken=%d error=\"%s\"", what, state ? state : "-",
+           constraint ? constraint : "-", broken, quiet ? "(data error)" : db->last_error);
+    PQclear(r);
+    if (broken)
+        disconnect(db);
+    return status;
+}
+
+enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
+                          const char *const *values, PGresult **res)
+{
+    if (res)
+        *res = NULL;
+    if (nparams != stmt->nparams) {
+        lb_log(LB_LOG_ERROR, "db_bad_call", "stmt=%s nparams=%d expected=%d", stmt->name, nparams,
+               stmt->nparams);
+        return LB_INTERNAL;
+    }
+    enum lb_status s = lb_db_ready(db);
+    if (s != LB_OK)
+        return s;
+    PGresult *r = PQexecPrepared(db->conn, stmt->name, nparams, values, NULL, NULL, 0);
+    return finish(db, stmt->name, r, res);
+}
+
+enum lb_status lb_db_exec_once(struct lb_db *db, const char *sql, int nparams,
+                               const char *const *values, PGresult **res)
+{
+    if (res)
+        *res = NULL;
+    enum lb_status s = lb_db_ready(db);
+    if (s != LB_OK)
+        return s;
+    PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, values, NULL, NULL, 0);
+    return finish(db, "once", r, res);
+}
+
+enum lb_status lb_db_exec_script(struct lb_db *db, const char *sql)
+{
+    enum lb_status s = lb_db_ready(db);
+    if (s != LB_OK)
+        return s;
+    return finish(db, "script", PQexec(db->conn, sql), NULL);
+}
+
+enum lb_status lb_db_ping(struct lb_db *db)
+{
+    PGresult *r = NULL;
+    enum lb_status s = lb_db_exec_once(db, "SELECT 1", 0, NULL, &r);
+    PQclear(r);
+    return s == LB_OK ? LB_OK : LB_UNAVAILABLE;
+}
+
+int lb_db_poll_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx)
+{
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+        return -1;
+    if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
+        one_line(db->last_error, sizeof db->last_error, PQerrorMessage(db->conn));
+        lb_log(LB_LOG_WARN, "db_connection_lost", "error=\"%s\"", db->last_error);
+        disconnect(db);
+        return -1;
+    }
+    int delivered = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        if (cb)
+            cb(ctx, n->relname, n->extra);
+        PQfreemem(n);
+        delivered++;
+    }
+    return delivered;
+}

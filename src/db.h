@@ -1,0 +1,76 @@
+/* db: one PostgreSQL connection per worker; connect/reconnect with throttling, every statement
+ * prepared once per connection, SQLSTATE -> lb_status in one place, LISTEN/NOTIFY polling. */
+#ifndef LB_DB_H
+#define LB_DB_H
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+struct lb_db_options {
+    const char *conninfo;       /* libpq conninfo; NULL or "" = libpq's PG* environment */
+    int connect_timeout_s;      /* bound of one (re)connect attempt; libpq's minimum is 2 */
+    int statement_timeout_ms;   /* PostgreSQL statement_timeout; 0 = server default */
+    const char *listen_channel; /* NULL = none; LISTENed on after every connect */
+};
+
+/* A prepared statement: name (unique), constant SQL text, number of parameters. */
+struct lb_db_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+};
+
+/* The statements of one store module. */
+struct lb_db_stmt_set {
+    const struct lb_db_stmt *stmts;
+    int count;
+};
+
+/* Every statement of the store (src/store/catalog.c), NULL-terminated; lb_db_ready prepares
+ * them all. */
+extern const struct lb_db_stmt_set *const lb_db_catalog[];
+
+struct lb_db;
+
+/* Does not connect yet; copies the strings. NULL only when out of memory. */
+struct lb_db *lb_db_new(const struct lb_db_options *opt);
+void lb_db_free(struct lb_db *db);
+/* Replaces the statements prepared at connect (default lb_db_catalog); NULL = none, for a
+ * connection that must work on an empty database (leadbookctl migrate). Call before ready. */
+void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *catalog);
+
+/* Connects or reconnects if needed and prepares every statement. LB_OK or LB_UNAVAILABLE.
+ * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled
+ * to one per LB_DB_RETRY_MS (in between it answers LB_UNAVAILABLE at once). */
+#define LB_DB_RETRY_MS 100
+enum lb_status lb_db_ready(struct lb_db *db);
+/* A real round trip (for GET /readyz): LB_OK or LB_UNAVAILABLE. */
+enum lb_status lb_db_ping(struct lb_db *db);
+/* Increments on every successful (re)connect, so per-connection caches can be flushed. */
+unsigned long lb_db_generation(const struct lb_db *db);
+/* Non-blocking: delivers queued notifications to cb; returns how many, -1 if the connection
+ * is broken (or absent). */
+int lb_db_poll_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx);
+
+/* Runs a prepared statement of the catalog with nparams text parameters (NULL = SQL NULL).
+ * LB_OK: *res holds the result (tuples or command), the caller PQclear()s it. Otherwise *res is
+ * NULL and the status is mapped from the SQLSTATE; a broken connection gives LB_UNAVAILABLE and
+ * the next lb_db_ready reconnects. Calls lb_db_ready itself first. */
+enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
+                          const char *const *values, PGresult **res);
+/* For constant one-off SQL (the operator CLI, tests): parameterised, unprepared. */
+enum lb_status lb_db_exec_once(struct lb_db *db, const char *sql, int nparams,
+                               const char *const *values, PGresult **res);
+/* Runs trusted SQL text with the simple protocol (several statements allowed): migration files
+ * and BEGIN/COMMIT/ROLLBACK. Never for text containing input. */
+enum lb_status lb_db_exec_script(struct lb_db *db, const char *sql);
+/* The last error's primary message (empty if none); for the operator CLI's messages. */
+const char *lb_db_last_error(const struct lb_db *db);
+
+/* The one SQLSTATE -> status mapping (NULL or unknown -> LB_INTERNAL). */
+enum lb_status lb_db_status_from_sqlstate(const char *sqlstate);
+
+#endif

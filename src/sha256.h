@@ -1,0 +1,14 @@
+/* sha256: SHA-256 (FIPS 180-4), for API key hashes and migration checksums. */
+#ifndef LB_SHA256_H
+#define LB_SHA256_H
+
+#include <stddef.h>
+
+#define LB_SHA256_LEN 32
+
+/* Writes the 32-byte digest of data[0..len) to out. */
+void lb_sha256(const void *data, size_t len, unsigned char out[LB_SHA256_LEN]);
+/* Writes the digest as 64 lowercase hex digits and a NUL to out. */
+void lb_sha256_hex(const void *data, size_t len, char out[2 * LB_SHA256_LEN + 1]);
+
+#endif

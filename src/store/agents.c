@@ -1,0 +1,94 @@
+/* store/agents: SQL for agents. */
+#include "store/agents.h"
+
+#include <stdio.h>
+
+#include "store/sqljson.h"
+#include "store/util.h"
+
+enum { AGENT_CREATE, AGENT_LIST, AGENT_GET, AGENT_BY_LINK, AGENT_UPDATE, AGENT_DELETE };
+
+/* SQL laid out for reading as SQL, not reflowed: */
+/* clang-format off */
+static const struct lb_db_stmt stmts[] = {
+    [AGENT_CREATE] = {"agent_create",
+                      "INSERT INTO agents AS a (tenant_id, name, knowledge, link_expiry_hours) "
+                      "VALUES ($1, $2, $3, COALESCE($4::int, 24)) RETURNING " SQL_AGENT_JSON("a"),
+                      4},
+    [AGENT_LIST] = {"agent_list",
+                    "SELECT COALESCE(json_agg(" SQL_AGENT_JSON("a")
+                    " ORDER BY a.created_at DESC, a.id DESC), '[]'::json) "
+                    "FROM agents a WHERE a.tenant_id = $1",
+                    1},
+    [AGENT_GET] = {"agent_get",
+                   "SELECT " SQL_AGENT_JSON("a") " FROM agents a "
+                   "WHERE a.tenant_id = $1 AND a.id = $2",
+                   2},
+    [AGENT_BY_LINK] = {"agent_by_link",
+                       "SELECT " SQL_AGENT_JSON("a") " FROM agents a "
+                       "WHERE a.public_link = $2 AND a.tenant_id = $1",
+                       2},
+    [AGENT_UPDATE] = {"agent_update",
+                      "UPDATE agents AS a SET name = COALESCE($3, a.name), "
+                      "knowledge = COALESCE($4, a.knowledge), "
+                      "link_expiry_hours = COALESCE($5::int, a.link_expiry_hours), "
+                      "updated_at = now() "
+                      "WHERE a.tenant_id = $1 AND a.id = $2 RETURNING " SQL_AGENT_JSON("a"),
+                      5},
+    [AGENT_DELETE] = {"agent_delete",
+                      "DELETE FROM agents WHERE tenant_id = $1 AND id = $2 RETURNING id", 2},
+};
+/* clang-format on */
+
+const struct lb_db_stmt_set store_agents_statements = {stmts, sizeof stmts / sizeof stmts[0]};
+
+enum lb_status store_agent_create(struct lb_db *db, const char *tenant_id, const char *name,
+                                  const char *knowledge, int link_expiry_hours, struct lb_buf *out)
+{
+    char hours[16];
+    snprintf(hours, sizeof hours, "%d", link_expiry_hours);
+    const char *v[] = {tenant_id, name, knowledge, link_expiry_hours ? hours : NULL};
+    return store_exec_json(db, &stmts[AGENT_CREATE], 4, v, out);
+}
+
+enum lb_status store_agent_list(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
+{
+    const char *v[] = {tenant_id};
+    return store_exec_json(db, &stmts[AGENT_LIST], 1, v, out);
+}
+
+enum lb_status store_agent_get(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                               struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, agent_id};
+    return store_exec_json(db, &stmts[AGENT_GET], 2, v, out);
+}
+
+enum lb_status store_agent_by_link(struct lb_db *db, const char *tenant_id, const char *public_link,
+                                   struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, public_link};
+    return store_exec_json(db, &stmts[AGENT_BY_LINK], 2, v, out);
+}
+
+enum lb_status store_agent_update(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                  const char *name, const char *knowledge, int link_expiry_hours,
+                                  struct lb_buf *out)
+{
+    char hours[16];
+    snprintf(hours, sizeof hours, "%d", link_expiry_hours);
+    const char *v[] = {tenant_id, agent_id, name, knowledge, link_expiry_hours >= 0 ? hours : NULL};
+    return store_exec_json(db, &stmts[AGENT_UPDATE], 5, v, out);
+}
+
+enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const char *agent_id)
+{
+    const char *v[] = {tenant_id, agent_id};
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[AGENT_DELETE], 2, v, &res);
+    if (s != LB_OK)
+        return s;
+    s = PQntuples(res) == 1 ? LB_OK : LB_NOT_FOUND;
+    PQclear(res);
+    return s;
+}

@@ -1,0 +1,32 @@
+/* store/agents: a tenant's agents. Every call is scoped to tenant_id: another tenant's agent is
+ * LB_NOT_FOUND, exactly like a missing one. Malformed UUIDs give LB_INVALID. */
+#ifndef LB_STORE_AGENTS_H
+#define LB_STORE_AGENTS_H
+
+#include "buf.h"
+#include "db.h"
+
+extern const struct lb_db_stmt_set store_agents_statements;
+
+/* Creates an agent (link_expiry_hours 0 = the default, 24); appends the Agent
+ * {id,tenantId,name,knowledge,publicLink,linkExpiryHours,createdAt,updatedAt}.
+ * LB_INVALID: a bound is violated; LB_NOT_FOUND: no such tenant. */
+enum lb_status store_agent_create(struct lb_db *db, const char *tenant_id, const char *name,
+                                  const char *knowledge, int link_expiry_hours, struct lb_buf *out);
+/* Appends the tenant's agents as a JSON array, newest first. */
+enum lb_status store_agent_list(struct lb_db *db, const char *tenant_id, struct lb_buf *out);
+/* Appends one Agent; LB_NOT_FOUND if not in the tenant. */
+enum lb_status store_agent_get(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                               struct lb_buf *out);
+/* Appends the Agent whose publicLink this is; LB_NOT_FOUND if not in the tenant. */
+enum lb_status store_agent_by_link(struct lb_db *db, const char *tenant_id, const char *public_link,
+                                   struct lb_buf *out);
+/* Changes the given fields (name/knowledge NULL and link_expiry_hours < 0 = unchanged), bumps
+ * updatedAt, appends the Agent. Existing bookings keep their expiresAt. */
+enum lb_status store_agent_update(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                  const char *name, const char *knowledge, int link_expiry_hours,
+                                  struct lb_buf *out);
+/* Deletes the agent with its leads, bookings and their history. LB_NOT_FOUND if none. */
+enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const char *agent_id);
+
+#endif

@@ -1,0 +1,120 @@
+/* store/bookings: SQL for bookings. */
+#include "store/bookings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqljson.h"
+#include "store/util.h"
+
+enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
+
+/* Rows expired per statement: bounds the locks held and the size of one transaction. */
+#define EXPIRE_BATCH 5000
+
+/* SQL laid out for reading as SQL, not reflowed: */
+/* clang-format off */
+
+#define SQL_MEETING                                                                            \
+    "SELECT json_build_object('id', b.id, 'leadId', b.lead_id, 'agentId', b.agent_id, "        \
+    SQL_BOOKING_TAIL("b") ", 'isExpired', " SQL_IS_EXPIRED("b") ", "                           \
+    "'lead', json_build_object('id', l.id, 'name', l.name, 'email', l.email), "                \
+    "'agent', json_build_object('id', a.id, 'name', a.name, 'knowledge', a.knowledge)) "       \
+    "FROM bookings b "                                                                         \
+    "JOIN leads l ON l.tenant_id = b.tenant_id AND l.id = b.lead_id "                          \
+    "JOIN agents a ON a.tenant_id = b.tenant_id AND a.id = b.agent_id "                        \
+    "WHERE b.meeting_token = $1"
+
+/* cur locks the row; under READ COMMITTED a waiter gets the row as the previous holder
+ * committed it, so the transition is judged on the current status (no lost update). ok is the
+ * row only when the transition is allowed; upd/ev then change it and append the history in the
+ * same statement. Result: the status found, the booking (new, or as found), changed flag. */
+#define SQL_SET_STATUS                                                                         \
+    "WITH cur AS (SELECT * FROM bookings WHERE tenant_id = $1 AND id = $2 FOR UPDATE), "       \
+    "ok AS (SELECT cur.id, cur.status AS from_status FROM cur "                                \
+    "       WHERE (cur.status::text, $3::booking_status::text) IN "                            \
+    "             (('PENDING', 'CONFIRMED'), ('PENDING', 'COMPLETED'), ('PENDING', 'CANCELLED'), " \
+    "              ('PENDING', 'EXPIRED'), ('CONFIRMED', 'COMPLETED'), "                       \
+    "              ('CONFIRMED', 'CANCELLED'), ('CONFIRMED', 'EXPIRED'))), "                   \
+    "upd AS (UPDATE bookings b SET status = $3::booking_status, updated_at = now() FROM ok "   \
+    "        WHERE b.tenant_id = $1 AND b.id = ok.id RETURNING b.*), "                         \
+    "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id) " \
+    "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, $4::uuid FROM upd, ok) " \
+    "SELECT cur.status, CASE WHEN upd.id IS NOT NULL THEN " SQL_BOOKING_JSON("upd")            \
+    "       WHEN cur.status = $3::booking_status THEN " SQL_BOOKING_JSON("cur") " END, "       \
+    "  upd.id IS NOT NULL "                                                                    \
+    "FROM cur LEFT JOIN upd ON upd.id = cur.id"
+
+/* SKIP LOCKED: rows being changed (or expired by another host) are left to their holder. */
+#define SQL_EXPIRE                                                                             \
+    "WITH due AS (SELECT tenant_id, id, status FROM bookings "                                 \
+    "             WHERE status IN ('PENDING', 'CONFIRMED') AND expires_at <= now() "           \
+    "             LIMIT $1::int FOR UPDATE SKIP LOCKED), "                                     \
+    "upd AS (UPDATE bookings b SET status = 'EXPIRED', updated_at = now() FROM due "           \
+    "        WHERE b.tenant_id = due.tenant_id AND b.id = due.id "                             \
+    "        RETURNING b.tenant_id, b.id, due.status AS from_status), "                        \
+    "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status) "       \
+    "       SELECT tenant_id, id, from_status, 'EXPIRED' FROM upd) "                           \
+    "SELECT count(*) FROM upd"
+/* clang-format on */
+
+static const struct lb_db_stmt stmts[] = {
+    [BOOKING_MEETING] = {"booking_meeting", SQL_MEETING, 1},
+    [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 4},
+    [BOOKING_EXPIRE] = {"booking_expire", SQL_EXPIRE, 1},
+};
+
+const struct lb_db_stmt_set store_bookings_statements = {stmts, sizeof stmts / sizeof stmts[0]};
+
+enum lb_status store_booking_meeting(struct lb_db *db, const char *meeting_token,
+                                     struct lb_buf *out)
+{
+    const char *v[] = {meeting_token};
+    enum lb_status s = store_exec_json(db, &stmts[BOOKING_MEETING], 1, v, out);
+    /* A malformed token is answered like an unknown one (API.md: the same 404). */
+    return s == LB_INVALID ? LB_NOT_FOUND : s;
+}
+
+enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
+                                        const char *booking_id, const char *new_status,
+                                        const char *key_id, struct lb_buf *out,
+                                        char from_status[STORE_STATUS_LEN])
+{
+    const char *v[] = {tenant_id, booking_id, new_status, key_id};
+    PGresult *res;
+    from_status[0] = '\0';
+    enum lb_status s = lb_db_exec(db, &stmts[BOOKING_SET_STATUS], 4, v, &res);
+    if (s != LB_OK)
+        return s;
+    if (PQntuples(res) != 1) {
+        s = LB_NOT_FOUND;
+    } else {
+        snprintf(from_status, STORE_STATUS_LEN, "%s", PQgetvalue(res, 0, 0));
+        if (PQgetisnull(res, 0, 1))
+            s = LB_CONFLICT; /* neither changed nor already in that status */
+        else
+            s = store_append(out, PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return s;
+}
+
+enum lb_status store_booking_expire_all(struct lb_db *db, long *count)
+{
+    char batch[16];
+    snprintf(batch, sizeof batch, "%d", EXPIRE_BATCH);
+    const char *v[] = {batch};
+    *count = 0;
+    for (;;) {
+        PGresult *res;
+        enum lb_status s = lb_db_exec(db, &stmts[BOOKING_EXPIRE], 1, v, &res);
+        if (s != LB_OK)
+            return s;
+        long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        *count += n;
+        if (n < EXPIRE_BATCH)
+            return LB_OK;
+    }
+}

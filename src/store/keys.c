@@ -1,0 +1,154 @@
+/* store/keys: SQL for API keys, and the generation of key text. */
+#include "store/keys.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+#include "store/sqljson.h"
+#include "store/util.h"
+
+/* SQL laid out for reading as SQL, not reflowed: */
+/* clang-format off */
+
+#define SQL_KEY_JSON(k, revoked)                                                               \
+    "json_build_object('id', " k ".id, 'tenantId', " k ".tenant_id, 'label', " k ".label, "    \
+    "'createdAt', " SQL_TS(k ".created_at") ", 'revokedAt', " SQL_TS(revoked) ")"
+
+enum { KEY_CREATE, KEY_REVOKE, KEY_LIST, KEY_LOOKUP };
+
+static const struct lb_db_stmt stmts[] = {
+    [KEY_CREATE] = {"key_create",
+                    "INSERT INTO api_keys (tenant_id, key_hash, label) "
+                    "VALUES ($1, decode($2, 'hex'), COALESCE($3, '')) RETURNING id",
+                    3},
+    /* Lock, revoke unless already revoked, and notify every worker in the same transaction:
+     * the notification is delivered only if the revocation commits. */
+    [KEY_REVOKE] = {"key_revoke",
+                    "WITH k AS (SELECT * FROM api_keys WHERE id = $1 FOR UPDATE), "
+                    "r AS (UPDATE api_keys a SET revoked_at = now() FROM k "
+                    "      WHERE a.id = k.id AND k.revoked_at IS NULL RETURNING a.id, a.revoked_at) "
+                    "SELECT " SQL_KEY_JSON("k", "COALESCE(r.revoked_at, k.revoked_at)") ", "
+                    "pg_notify('" STORE_KEYS_CHANNEL "', k.id::text) "
+                    "FROM k LEFT JOIN r ON r.id = k.id",
+                    1},
+    [KEY_LIST] = {"key_list",
+                  "SELECT COALESCE((SELECT json_agg(" SQL_KEY_JSON("k", "k.revoked_at")
+                  " ORDER BY k.created_at DESC, k.id DESC) FROM api_keys k "
+                  "WHERE k.tenant_id = t.id), '[]'::json) FROM tenants t WHERE t.id = $1",
+                  1},
+    [KEY_LOOKUP] = {"key_lookup",
+                    "SELECT tenant_id, id FROM api_keys "
+                    "WHERE key_hash = decode($1, 'hex') AND revoked_at IS NULL",
+                    1},
+};
+/* clang-format on */
+
+const struct lb_db_stmt_set store_keys_statements = {stmts, sizeof stmts / sizeof stmts[0]};
+
+static void to_hex(const unsigned char *in, size_t len, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+/* Unpadded base64url (RFC 4648 §5) of in; out must hold 4 * ceil(len / 3) + 1 bytes. */
+static void base64url(const unsigned char *in, size_t len, char *out)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        out[o++] = abc[(v >> 18) & 63];
+        out[o++] = abc[(v >> 12) & 63];
+        if (i + 1 < len)
+            out[o++] = abc[(v >> 6) & 63];
+        if (i + 2 < len)
+            out[o++] = abc[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* Fills buf with len bytes from the kernel's CSPRNG; -1 if it cannot. */
+static int random_bytes(unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = getrandom(buf + got, len - got, 0);
+        if (n < 0)
+            return -1; /* EINTR cannot happen for <= 256 bytes from an initialised pool */
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const char *label,
+                                struct lb_buf *out)
+{
+    unsigned char secret[32], hash[LB_SHA256_LEN];
+    char key[STORE_KEY_TEXT_LEN + 2], hash_hex[2 * LB_SHA256_LEN + 1];
+    if (random_bytes(secret, sizeof secret) != 0) {
+        lb_log(LB_LOG_ERROR, "key_random_failed", "tenant=%s", tenant_id);
+        return LB_INTERNAL;
+    }
+    memcpy(key, STORE_KEY_PREFIX, sizeof STORE_KEY_PREFIX - 1);
+    base64url(secret, sizeof secret, key + sizeof STORE_KEY_PREFIX - 1);
+    lb_sha256(key, strlen(key), hash);
+    to_hex(hash, sizeof hash, hash_hex);
+
+    const char *v[] = {tenant_id, hash_hex, label};
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[KEY_CREATE], 3, v, &res);
+    if (s != LB_OK)
+        return s;
+    /* Built here rather than in SQL so that the key text never reaches the server. */
+    if (lb_buf_puts(out, "{\"id\":") != 0 || lb_buf_json_string(out, PQgetvalue(res, 0, 0)) != 0 ||
+        lb_buf_puts(out, ",\"key\":") != 0 || lb_buf_json_string(out, key) != 0 ||
+        lb_buf_putc(out, '}') != 0)
+        s = LB_INTERNAL;
+    PQclear(res);
+    memset(key, 0, sizeof key);
+    memset(secret, 0, sizeof secret);
+    return s;
+}
+
+enum lb_status store_key_revoke(struct lb_db *db, const char *key_id, struct lb_buf *out)
+{
+    const char *v[] = {key_id};
+    return store_exec_json(db, &stmts[KEY_REVOKE], 1, v, out);
+}
+
+enum lb_status store_key_list(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
+{
+    const char *v[] = {tenant_id};
+    return store_exec_json(db, &stmts[KEY_LIST], 1, v, out);
+}
+
+enum lb_status store_key_lookup(struct lb_db *db, const unsigned char hash[LB_SHA256_LEN],
+                                struct store_key_ref *ref)
+{
+    char hash_hex[2 * LB_SHA256_LEN + 1];
+    to_hex(hash, LB_SHA256_LEN, hash_hex);
+    const char *v[] = {hash_hex};
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[KEY_LOOKUP], 1, v, &res);
+    if (s != LB_OK)
+        return s;
+    if (PQntuples(res) != 1) {
+        s = LB_NOT_FOUND;
+    } else {
+        snprintf(ref->tenant_id, sizeof ref->tenant_id, "%s", PQgetvalue(res, 0, 0));
+        snprintf(ref->key_id, sizeof ref->key_id, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return s;
+}

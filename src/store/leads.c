@@ -1,0 +1,133 @@
+/* store/leads: SQL for leads. The list and the statistics come in two prepared variants (whole
+ * tenant / one agent) so that each has a plan that uses its own index, rather than one generic
+ * plan with "agent_id = $2 OR $2 IS NULL" that can use neither well. */
+#include "store/leads.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "store/sqljson.h"
+#include "store/util.h"
+
+enum { LEAD_CREATE, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS_AGENT };
+
+/* SQL laid out for reading as SQL, not reflowed: */
+/* clang-format off */
+/* One statement: the agent must be in the tenant (else no row at all); the booking's insert
+ * reads the lead's row from the CTE, so a failure anywhere rolls back both. */
+#define SQL_LEAD_CREATE                                                                        \
+    "WITH a AS (SELECT tenant_id, id, link_expiry_hours FROM agents "                         \
+    "           WHERE tenant_id = $1 AND id = $2), "                                           \
+    "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
+    "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \
+    "b AS (INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, status, expires_at) " \
+    "      SELECT l.tenant_id, l.id, l.agent_id, $5::timestamptz, 'PENDING', "                 \
+    "             $5::timestamptz + a.link_expiry_hours * interval '1 hour' "                  \
+    "      FROM l JOIN a ON a.id = l.agent_id RETURNING *), "                                  \
+    "e AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id) " \
+    "      SELECT b.tenant_id, b.id, NULL, b.status, $6::uuid FROM b) "                        \
+    "SELECT json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b") \
+    ", 'meetingToken', b.meeting_token) FROM l JOIN b ON b.lead_id = l.id"
+
+/* A page: limit + 1 rows by the index order, numbered; the first `limit` are shown, the extra
+ * one only says that more follow; the cursor is the key of row number `limit`. No cursor =
+ * start above every key ('infinity'). */
+#define SQL_LEAD_PAGE(filter)                                                                  \
+    "WITH page AS (SELECT l.*, row_number() OVER (ORDER BY l.created_at DESC, l.id DESC) AS rn " \
+    "  FROM leads l WHERE l.tenant_id = $1 " filter                                           \
+    "  AND (l.created_at, l.id) < (COALESCE('epoch'::timestamptz + $3::bigint * interval "     \
+    "'1 microsecond', 'infinity'), COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')) " \
+    "  ORDER BY l.created_at DESC, l.id DESC LIMIT $5::int + 1) "                              \
+    "SELECT COALESCE(json_agg(" SQL_LEAD_FULL_JSON("p", "a") " ORDER BY p.rn) "                \
+    "         FILTER (WHERE p.rn <= $5::int), '[]'::json), "                                   \
+    "  count(*) > $5::int, "                                                                   \
+    "  max((extract(epoch FROM p.created_at) * 1000000)::bigint) FILTER (WHERE p.rn = $5::int), " \
+    "  max(p.id::text) FILTER (WHERE p.rn = $5::int) "                                         \
+    "FROM page p JOIN agents a ON a.tenant_id = p.tenant_id AND a.id = p.agent_id"
+
+/* Statistics per API.md: expired = EXPIRED, or PENDING/CONFIRMED with now() >= expiresAt
+ * (COMPLETED/CANCELLED never); upcoming = PENDING, in the future and not expired;
+ * conversionRate = completed * 100 / totalLeads rounded half up, in integers. */
+#define SQL_LEAD_STATS(filter)                                                                 \
+    "WITH l AS (SELECT count(*) AS n FROM leads WHERE tenant_id = $1 " filter "), "            \
+    "b AS (SELECT "                                                                            \
+    "  count(*) FILTER (WHERE status = 'PENDING' AND scheduled_at > now() "                    \
+    "                   AND now() < expires_at) AS upcoming, "                                 \
+    "  count(*) FILTER (WHERE status = 'COMPLETED') AS completed, "                            \
+    "  count(*) FILTER (WHERE status = 'EXPIRED' OR (status IN ('PENDING', 'CONFIRMED') "      \
+    "                   AND now() >= expires_at)) AS expired, "                                \
+    "  count(*) FILTER (WHERE status = 'CONFIRMED') AS confirmed, "                            \
+    "  count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled "                             \
+    "  FROM bookings WHERE tenant_id = $1 " filter ") "                                        \
+    "SELECT json_build_object('totalLeads', l.n, 'upcoming', b.upcoming, "                     \
+    "  'completed', b.completed, 'expired', b.expired, 'confirmed', b.confirmed, "             \
+    "  'cancelled', b.cancelled, 'conversionRate', "                                           \
+    "  CASE WHEN l.n = 0 THEN 0 ELSE (b.completed * 200 + l.n) / (2 * l.n) END) FROM l, b"
+
+static const struct lb_db_stmt stmts[] = {
+    [LEAD_CREATE] = {"lead_create", SQL_LEAD_CREATE, 6},
+    /* $2 is unused in the whole-tenant variant but typed, so both take the same parameters. */
+    [LEAD_LIST] = {"lead_list", SQL_LEAD_PAGE("AND $2::uuid IS NULL"), 5},
+    [LEAD_LIST_AGENT] = {"lead_list_agent", SQL_LEAD_PAGE("AND l.agent_id = $2"), 5},
+    [LEAD_GET] = {"lead_get",
+                  "SELECT " SQL_LEAD_FULL_JSON("l", "a") " FROM leads l "
+                  "JOIN agents a ON a.tenant_id = l.tenant_id AND a.id = l.agent_id "
+                  "WHERE l.tenant_id = $1 AND l.id = $2",
+                  2},
+    [LEAD_STATS] = {"lead_stats", SQL_LEAD_STATS(""), 1},
+    [LEAD_STATS_AGENT] = {"lead_stats_agent", SQL_LEAD_STATS("AND agent_id = $2"), 2},
+};
+/* clang-format on */
+
+const struct lb_db_stmt_set store_leads_statements = {stmts, sizeof stmts / sizeof stmts[0]};
+
+enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                 const char *name, const char *email, const char *scheduled_at,
+                                 const char *key_id, struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, agent_id, name, email, scheduled_at, key_id};
+    return store_exec_json(db, &stmts[LEAD_CREATE], 6, v, out);
+}
+
+enum lb_status store_lead_list(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                               int limit, const struct store_cursor *after,
+                               struct store_cursor *next, int *has_more, struct lb_buf *out)
+{
+    *has_more = 0;
+    if (limit < 1 || limit > 1000)
+        return LB_INVALID;
+    char us[24], lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    if (after)
+        snprintf(us, sizeof us, "%" PRId64, after->created_us);
+    const char *v[] = {tenant_id, agent_id, after ? us : NULL, after ? after->id : NULL, lim};
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[agent_id ? LEAD_LIST_AGENT : LEAD_LIST], 5, v, &res);
+    if (s != LB_OK)
+        return s;
+    s = store_append(out, PQgetvalue(res, 0, 0));
+    if (s == LB_OK && PQgetvalue(res, 0, 1)[0] == 't' && !PQgetisnull(res, 0, 2)) {
+        *has_more = 1;
+        next->created_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        snprintf(next->id, sizeof next->id, "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return s;
+}
+
+enum lb_status store_lead_get(struct lb_db *db, const char *tenant_id, const char *lead_id,
+                              struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, lead_id};
+    return store_exec_json(db, &stmts[LEAD_GET], 2, v, out);
+}
+
+enum lb_status store_lead_stats(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, agent_id};
+    if (agent_id)
+        return store_exec_json(db, &stmts[LEAD_STATS_AGENT], 2, v, out);
+    return store_exec_json(db, &stmts[LEAD_STATS], 1, v, out);
+}

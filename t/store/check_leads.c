@@ -1,0 +1,565 @@
+/* check_leads: leads and bookings in the store: exact JSON, atomic lead+booking, keyset pages,
+ * statistics definitions, status transitions (also 20 at once), the public meeting view, the
+ * expiry sweep, and tenant scoping of all of them. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/pgtest.h"
+#include "store/bookings.h"
+#include "store/leads.h"
+
+#define FUTURE "2099-01-01T12:00:00+02:00"
+
+struct made {
+    char lead[37], booking[37], token[37];
+};
+
+static void make_lead(struct lb_db *db, const char *tenant, const char *agent, struct made *m)
+{
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(
+        store_lead_create(db, tenant, agent, "Lee", "lee@example.com", FUTURE, NULL, &b), LB_OK);
+    json_object *o = pgtest_json(&b), *l, *bk;
+    json_object_object_get_ex(o, "lead", &l);
+    json_object_object_get_ex(o, "booking", &bk);
+    snprintf(m->lead, 37, "%s", pgtest_jstr(l, "id"));
+    snprintf(m->booking, 37, "%s", pgtest_jstr(bk, "id"));
+    snprintf(m->token, 37, "%s", pgtest_jstr(o, "meetingToken"));
+    json_object_put(o);
+    lb_buf_free(&b);
+}
+
+/* Puts a booking into a state directly (status via allowed steps; times relative to now). */
+static void shape(const char *booking, const char *status, const char *sched, const char *exp)
+{
+    const char *v[] = {booking, sched, exp};
+    PQclear(pgtest_sql(NULL,
+                       "UPDATE bookings SET scheduled_at = now() + $2::interval, "
+                       "expires_at = now() + $3::interval WHERE id = $1",
+                       3, v));
+    if (strcmp(status, "PENDING") != 0) {
+        const char *s[] = {booking, status};
+        PQclear(pgtest_sql(NULL, "UPDATE bookings SET status = $2 WHERE id = $1", 2, s));
+    }
+}
+
+START_TEST(test_lead_create)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], key[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 48, a);
+    const char *tv[] = {t};
+    pgtest_sql_value("INSERT INTO api_keys (tenant_id, key_hash) VALUES ($1, sha256('k')) "
+                     "RETURNING id",
+                     1, tv, key, sizeof key);
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_lead_create(db, t, a, "Lee", "lee@example.com", FUTURE, key, &b), LB_OK);
+    json_object *o = pgtest_json(&b), *l, *bk;
+    pgtest_keys(o, "lead", "booking", "meetingToken", (char *)NULL);
+    json_object_object_get_ex(o, "lead", &l);
+    json_object_object_get_ex(o, "booking", &bk);
+    pgtest_keys(l, "id", "agentId", "tenantId", "name", "email", "bookedAt", "createdAt",
+                "updatedAt", (char *)NULL);
+    pgtest_keys(bk, "id", "leadId", "agentId", "tenantId", "scheduledAt", "status", "expiresAt",
+                "meetingToken", "createdAt", "updatedAt", (char *)NULL);
+    ck_assert_str_eq(pgtest_jstr(l, "tenantId"), t);
+    ck_assert_str_eq(pgtest_jstr(l, "agentId"), a);
+    ck_assert_str_eq(pgtest_jstr(l, "email"), "lee@example.com");
+    ck_assert_str_eq(pgtest_jstr(bk, "leadId"), pgtest_jstr(l, "id"));
+    ck_assert_str_eq(pgtest_jstr(bk, "status"), "PENDING");
+    ck_assert_str_eq(pgtest_jstr(bk, "scheduledAt"), "2099-01-01T10:00:00.000Z");
+    ck_assert_str_eq(pgtest_jstr(bk, "expiresAt"), "2099-01-03T10:00:00.000Z");
+    ck_assert_str_eq(pgtest_jstr(bk, "meetingToken"), pgtest_jstr(o, "meetingToken"));
+    ck_assert_str_eq(pgtest_jstr(l, "bookedAt"), pgtest_jstr(bk, "createdAt"));
+    const char *bv[] = {pgtest_jstr(bk, "id")};
+    char ev[128];
+    pgtest_sql_value("SELECT coalesce(from_status::text, 'NULL') || '>' || to_status || '>' || "
+                     "key_id FROM booking_events WHERE booking_id = $1",
+                     1, bv, ev, sizeof ev);
+    char want[128];
+    snprintf(want, sizeof want, "NULL>PENDING>%s", key);
+    ck_assert_str_eq(ev, want);
+
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_create(db, t, a, "Lee", "l@example.com", "tomorrow-ish", NULL, &b),
+                     LB_INVALID);
+    ck_assert_int_eq(store_lead_create(db, t, "00000000-0000-4000-8000-000000000000", "Lee",
+                                       "l@example.com", FUTURE, NULL, &b),
+                     LB_NOT_FOUND);
+    ck_assert_uint_eq(b.len, 0);
+    json_object_put(o);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_lead_and_booking_atomic)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    char sql[512];
+    PQclear(pgtest_sql(NULL,
+                       "CREATE FUNCTION test_fail_booking() RETURNS trigger LANGUAGE "
+                       "plpgsql AS $$BEGIN RAISE EXCEPTION 'booking insert fails'; END$$",
+                       0, NULL));
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER test_fail_booking BEFORE INSERT ON bookings "
+             "FOR EACH ROW WHEN (NEW.tenant_id = '%s') "
+             "EXECUTE FUNCTION test_fail_booking()",
+             t);
+    PQclear(pgtest_sql(NULL, sql, 0, NULL));
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_lead_create(db, t, a, "Lee", "lee@example.com", FUTURE, NULL, &b),
+                     LB_INTERNAL);
+    PQclear(pgtest_sql(NULL, "DROP TRIGGER test_fail_booking ON bookings", 0, NULL));
+    const char *tv[] = {t};
+    char n[16];
+    pgtest_sql_value("SELECT count(*) FROM leads WHERE tenant_id = $1", 1, tv, n, sizeof n);
+    ck_assert_str_eq(n, "0"); /* the lead went with the failed booking */
+    ck_assert_int_eq(store_lead_create(db, t, a, "Lee", "lee@example.com", FUTURE, NULL, &b),
+                     LB_OK);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_lead_get_and_scoping)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], other[37], oa[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    pgtest_tenant(db, other);
+    pgtest_agent(db, other, 0, oa);
+    struct made m;
+    make_lead(db, t, a, &m);
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_lead_get(db, t, m.lead, &b), LB_OK);
+    json_object *l = pgtest_json(&b), *bks, *ag;
+    pgtest_keys(l, "id", "agentId", "tenantId", "name", "email", "bookedAt", "createdAt",
+                "updatedAt", "bookings", "agent", (char *)NULL);
+    json_object_object_get_ex(l, "bookings", &bks);
+    json_object_object_get_ex(l, "agent", &ag);
+    ck_assert_int_eq(json_object_array_length(bks), 1);
+    ck_assert_str_eq(pgtest_jstr(json_object_array_get_idx(bks, 0), "id"), m.booking);
+    pgtest_keys(ag, "id", "name", "publicLink", (char *)NULL);
+    ck_assert_str_eq(pgtest_jstr(ag, "id"), a);
+    json_object_put(l);
+
+    /* Tenant "other" reaches none of it. */
+    lb_buf_reset(&b);
+    char from[STORE_STATUS_LEN];
+    ck_assert_int_eq(store_lead_get(db, other, m.lead, &b), LB_NOT_FOUND);
+    ck_assert_int_eq(store_booking_set_status(db, other, m.booking, "CANCELLED", NULL, &b, from),
+                     LB_NOT_FOUND);
+    ck_assert_int_eq(store_lead_create(db, other, a, "X", "x@example.com", FUTURE, NULL, &b),
+                     LB_NOT_FOUND);
+    struct store_cursor next;
+    int more;
+    ck_assert_int_eq(store_lead_list(db, other, NULL, 10, NULL, &next, &more, &b), LB_OK);
+    ck_assert_str_eq(b.data, "[]");
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_list(db, other, a, 10, NULL, &next, &more, &b), LB_OK);
+    ck_assert_str_eq(b.data, "[]");
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_stats(db, other, NULL, &b), LB_OK);
+    json_object *s = pgtest_json(&b);
+    ck_assert_int_eq(pgtest_jint(s, "totalLeads"), 0);
+    ck_assert_int_eq(pgtest_jint(s, "upcoming"), 0);
+    json_object_put(s);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_stats(db, other, a, &b), LB_OK);
+    s = pgtest_json(&b);
+    ck_assert_int_eq(pgtest_jint(s, "totalLeads"), 0);
+    json_object_put(s);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "PENDING", NULL, &b, from), LB_OK);
+    ck_assert_str_eq(from, "PENDING"); /* still untouched */
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_keyset_pages)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], a2[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    pgtest_agent(db, t, 0, a2);
+    enum { N = 25, LIMIT = 7 };
+    struct made m[N];
+    for (int i = 0; i < N; i++)
+        make_lead(db, t, i % 5 == 0 ? a2 : a, &m[i]);
+    char seen[2 * N][37];
+    int nseen = 0, pages = 0, more = 1;
+    struct store_cursor cur, next;
+    struct lb_buf b;
+    lb_buf_init(&b);
+    while (more) {
+        lb_buf_reset(&b);
+        ck_assert_int_eq(store_lead_list(db, t, NULL, LIMIT, pages ? &cur : NULL, &next, &more, &b),
+                         LB_OK);
+        json_object *arr = pgtest_json(&b);
+        int len = (int)json_object_array_length(arr);
+        ck_assert_int_le(len, LIMIT);
+        ck_assert(more ? len == LIMIT : 1);
+        for (int i = 0; i < len; i++) {
+            json_object *l = json_object_array_get_idx(arr, i);
+            ck_assert_int_lt(nseen, 2 * N);
+            snprintf(seen[nseen++], 37, "%s", pgtest_jstr(l, "id"));
+        }
+        json_object_put(arr);
+        cur = next;
+        pages++;
+        struct made extra; /* rows arriving meanwhile must not shift the pages */
+        make_lead(db, t, a, &extra);
+    }
+    ck_assert_int_eq(pages, (N + LIMIT - 1) / LIMIT);
+    for (int i = 0; i < N; i++) {
+        int hits = 0;
+        for (int j = 0; j < nseen; j++)
+            hits += strcmp(seen[j], m[i].lead) == 0;
+        ck_assert_msg(hits == 1, "lead %d seen %d times", i, hits);
+    }
+    ck_assert_int_eq(nseen, N);
+    /* Newest first: the first row is the last one created before the walk. */
+    ck_assert_str_eq(seen[0], m[N - 1].lead);
+
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_list(db, t, a2, 5, NULL, &next, &more, &b), LB_OK);
+    json_object *arr = pgtest_json(&b);
+    ck_assert_int_eq(json_object_array_length(arr), 5);
+    ck_assert_int_eq(more, 0); /* exactly a full page: nothing more */
+    for (int i = 0; i < 5; i++)
+        ck_assert_str_eq(pgtest_jstr(json_object_array_get_idx(arr, (size_t)i), "agentId"), a2);
+    json_object_put(arr);
+    ck_assert_int_eq(store_lead_list(db, t, NULL, 0, NULL, &next, &more, &b), LB_INVALID);
+    ck_assert_int_eq(store_lead_list(db, t, NULL, 1001, NULL, &next, &more, &b), LB_INVALID);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
+static void assert_stats(struct lb_db *db, const char *t, const char *agent, const long want[7])
+{
+    static const char *const keys[] = {"totalLeads", "upcoming",  "completed",     "expired",
+                                       "confirmed",  "cancelled", "conversionRate"};
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_lead_stats(db, t, agent, &b), LB_OK);
+    json_object *s = pgtest_json(&b);
+    pgtest_keys(s, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], (char *)NULL);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(pgtest_jint(s, keys[i]) == want[i], "%s: %ld, want %ld (%s)", keys[i],
+                      pgtest_jint(s, keys[i]), want[i], b.data);
+    json_object_put(s);
+    lb_buf_free(&b);
+}
+
+START_TEST(test_stats)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], a2[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    pgtest_agent(db, t, 0, a2);
+    const long none[7] = {0, 0, 0, 0, 0, 0, 0};
+    assert_stats(db, t, NULL, none);
+    struct made m[9];
+    for (int i = 0; i < 9; i++)
+        make_lead(db, t, i == 8 ? a2 : a, &m[i]);
+    shape(m[0].booking, "PENDING", "1 day", "2 days");     /* upcoming */
+    shape(m[1].booking, "PENDING", "-2 days", "-1 day");   /* expired */
+    shape(m[2].booking, "CONFIRMED", "-2 days", "-1 day"); /* confirmed and expired */
+    shape(m[3].booking, "COMPLETED", "-2 days", "-1 day"); /* completed, NOT expired */
+    shape(m[4].booking, "CANCELLED", "-2 days", "-1 day"); /* cancelled, not expired */
+    shape(m[5].booking, "EXPIRED", "1 day", "2 days");     /* expired by status */
+    shape(m[6].booking, "CONFIRMED", "1 day", "2 days");   /* confirmed */
+    shape(m[7].booking, "PENDING", "-1 hour", "1 hour");   /* started, not yet expired */
+    shape(m[8].booking, "COMPLETED", "-2 days", "-1 day"); /* the other agent's */
+    const long agent1[7] = {8, 1, 1, 3, 2, 1, 13};         /* 12.5 rounds half up */
+    assert_stats(db, t, a, agent1);
+    const long agent2[7] = {1, 0, 1, 0, 0, 0, 100};
+    assert_stats(db, t, a2, agent2);
+    const long all[7] = {9, 1, 2, 3, 2, 1, 22}; /* 22.2 */
+    assert_stats(db, t, NULL, all);
+    lb_db_free(db);
+}
+END_TEST
+
+static int event_chain_ok(const char *booking, int *changes, char *final, size_t len)
+{
+    const char *v[] = {booking};
+    PGresult *r = pgtest_sql(NULL,
+                             "SELECT coalesce(from_status::text, ''), to_status::text "
+                             "FROM booking_events WHERE booking_id = $1 ORDER BY seq",
+                             1, v);
+    int ok = PQntuples(r) >= 1 && strcmp(PQgetvalue(r, 0, 0), "") == 0 &&
+             strcmp(PQgetvalue(r, 0, 1), "PENDING") == 0;
+    for (int i = 1; ok && i < PQntuples(r); i++)
+        ok = strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 1)) == 0;
+    *changes = PQntuples(r) - 1;
+    snprintf(final, len, "%s", PQgetvalue(r, PQntuples(r) - 1, 1));
+    PQclear(r);
+    return ok;
+}
+
+START_TEST(test_set_status)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    struct made m;
+    make_lead(db, t, a, &m);
+    struct lb_buf b;
+    lb_buf_init(&b);
+    char from[STORE_STATUS_LEN];
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "CONFIRMED", NULL, &b, from),
+                     LB_OK);
+    ck_assert_str_eq(from, "PENDING");
+    json_object *c = pgtest_json(&b);
+    pgtest_keys(c, "id", "leadId", "agentId", "tenantId", "scheduledAt", "status", "expiresAt",
+                "meetingToken", "createdAt", "updatedAt", (char *)NULL);
+    ck_assert_str_eq(pgtest_jstr(c, "status"), "CONFIRMED");
+    lb_buf_reset(&b);
+    usleep(2000);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "CONFIRMED", NULL, &b, from),
+                     LB_OK); /* no-op */
+    json_object *same = pgtest_json(&b);
+    ck_assert(json_object_equal(c, same));
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "PENDING", NULL, &b, from),
+                     LB_CONFLICT);
+    ck_assert_str_eq(from, "CONFIRMED");
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "LOST", NULL, &b, from),
+                     LB_INVALID);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "COMPLETED", NULL, &b, from),
+                     LB_OK);
+    lb_buf_reset(&b);
+    const char *finals[] = {"PENDING", "CONFIRMED", "CANCELLED", "EXPIRED"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(store_booking_set_status(db, t, m.booking, finals[i], NULL, &b, from),
+                         LB_CONFLICT);
+        ck_assert_str_eq(from, "COMPLETED");
+    }
+    ck_assert_int_eq(store_booking_set_status(db, t, "00000000-0000-4000-8000-000000000000",
+                                              "CONFIRMED", NULL, &b, from),
+                     LB_NOT_FOUND);
+    int changes;
+    char final[16];
+    ck_assert(event_chain_ok(m.booking, &changes, final, sizeof final));
+    ck_assert_int_eq(changes, 2);
+    ck_assert_str_eq(final, "COMPLETED");
+    json_object_put(same);
+    json_object_put(c);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_concurrent_status_changes)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    struct made m;
+    make_lead(db, t, a, &m);
+    enum { KIDS = 20 };
+    static const char *const targets[] = {"CONFIRMED", "CONFIRMED", "COMPLETED", "CANCELLED",
+                                          "EXPIRED"};
+    int gate[2];
+    ck_assert_int_eq(pipe(gate), 0);
+    pid_t pids[KIDS];
+    for (int i = 0; i < KIDS; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            close(gate[1]);
+            struct lb_db_options opt = {pgtest_conninfo(), 5, 10000, NULL};
+            struct lb_db *kid = lb_db_new(&opt);
+            if (lb_db_ready(kid) != LB_OK)
+                _exit(1);
+            char c;
+            if (read(gate[0], &c, 1) != 0) /* wait until the parent opens the gate */
+                _exit(1);
+            struct lb_buf out;
+            lb_buf_init(&out);
+            char from[STORE_STATUS_LEN];
+            const char *to = targets[i % 5];
+            enum lb_status s = store_booking_set_status(kid, t, m.booking, to, NULL, &out, from);
+            int code = s == LB_CONFLICT ? 12 : s != LB_OK ? 1 : strcmp(from, to) ? 10 : 11;
+            lb_buf_free(&out);
+            lb_db_free(kid);
+            _exit(code);
+        }
+    }
+    close(gate[0]);
+    usleep(300 * 1000); /* let every child connect */
+    close(gate[1]);
+    int changed = 0;
+    for (int i = 0; i < KIDS; i++) {
+        int st;
+        ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+        ck_assert(WIFEXITED(st));
+        int code = WEXITSTATUS(st);
+        ck_assert_msg(code >= 10 && code <= 12, "child %d exited %d", i, code);
+        changed += code == 10;
+    }
+    int changes;
+    char final[16], now_status[16];
+    ck_assert(event_chain_ok(m.booking, &changes, final, sizeof final));
+    ck_assert_int_eq(changes, changed);
+    ck_assert_int_ge(changes, 1);
+    ck_assert_int_le(changes, 2); /* at most PENDING -> CONFIRMED -> final */
+    const char *v[] = {m.booking};
+    pgtest_sql_value("SELECT status FROM bookings WHERE id = $1", 1, v, now_status,
+                     sizeof now_status);
+    ck_assert_str_eq(now_status, final);
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_meeting)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    struct made m, done;
+    make_lead(db, t, a, &m);
+    make_lead(db, t, a, &done);
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_booking_meeting(db, m.token, &b), LB_OK);
+    json_object *o = pgtest_json(&b), *l, *ag, *x;
+    pgtest_keys(o, "id", "leadId", "agentId", "scheduledAt", "status", "expiresAt", "meetingToken",
+                "createdAt", "updatedAt", "isExpired", "lead", "agent", (char *)NULL);
+    json_object_object_get_ex(o, "lead", &l);
+    json_object_object_get_ex(o, "agent", &ag);
+    pgtest_keys(l, "id", "name", "email", (char *)NULL);
+    pgtest_keys(ag, "id", "name", "knowledge", (char *)NULL);
+    ck_assert(strstr(b.data, t) == NULL); /* nothing of the tenant */
+    json_object_object_get_ex(o, "isExpired", &x);
+    ck_assert(!json_object_get_boolean(x));
+    json_object_put(o);
+
+    shape(m.booking, "CONFIRMED", "-2 days", "-1 day");
+    shape(done.booking, "COMPLETED", "-2 days", "-1 day");
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_meeting(db, m.token, &b), LB_OK);
+    o = pgtest_json(&b);
+    json_object_object_get_ex(o, "isExpired", &x);
+    ck_assert(json_object_get_boolean(x));
+    json_object_put(o);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_meeting(db, done.token, &b), LB_OK);
+    o = pgtest_json(&b);
+    json_object_object_get_ex(o, "isExpired", &x);
+    ck_assert(!json_object_get_boolean(x));
+    json_object_put(o);
+    ck_assert_int_eq(store_booking_meeting(db, "00000000-0000-4000-8000-000000000000", &b),
+                     LB_NOT_FOUND);
+    ck_assert_int_eq(store_booking_meeting(db, "nonsense", &b), LB_NOT_FOUND);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_expire_all)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    enum { DUE = 60, SWEEPERS = 3 };
+    struct made m[DUE + 2];
+    for (int i = 0; i < DUE + 2; i++)
+        make_lead(db, t, a, &m[i]);
+    for (int i = 0; i < DUE; i++)
+        shape(m[i].booking, i % 2 ? "CONFIRMED" : "PENDING", "-2 days", "-1 day");
+    shape(m[DUE].booking, "COMPLETED", "-2 days", "-1 day");
+    /* m[DUE + 1] stays PENDING in the future. */
+    char due_text[16];
+    pgtest_sql_value("SELECT count(*) FROM bookings WHERE status IN ('PENDING', 'CONFIRMED') "
+                     "AND expires_at <= now()",
+                     0, NULL, due_text, sizeof due_text);
+    long due = strtol(due_text, NULL, 10);
+    ck_assert_int_ge(due, DUE);
+    ck_assert_int_lt(due, 250);
+
+    pid_t pids[SWEEPERS];
+    for (int i = 0; i < SWEEPERS; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            struct lb_db_options opt = {pgtest_conninfo(), 5, 10000, NULL};
+            struct lb_db *kid = lb_db_new(&opt);
+            long n = -1;
+            enum lb_status s = store_booking_expire_all(kid, &n);
+            lb_db_free(kid);
+            _exit(s == LB_OK ? (int)n : 255);
+        }
+    }
+    long total = 0;
+    for (int i = 0; i < SWEEPERS; i++) {
+        int st;
+        ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 255);
+        total += WEXITSTATUS(st);
+    }
+    ck_assert_int_eq(total, due); /* each expired exactly once */
+    const char *tv[] = {t};
+    char n[64];
+    pgtest_sql_value("SELECT string_agg(x, ',' ORDER BY x) FROM (SELECT status || ':' || count(*) "
+                     "AS x FROM bookings WHERE tenant_id = $1 GROUP BY status) s",
+                     1, tv, n, sizeof n);
+    ck_assert_str_eq(n, "COMPLETED:1,EXPIRED:60,PENDING:1");
+    pgtest_sql_value("SELECT count(*) FROM booking_events WHERE tenant_id = $1 AND "
+                     "to_status = 'EXPIRED' AND key_id IS NULL AND from_status IN "
+                     "('PENDING', 'CONFIRMED')",
+                     1, tv, n, sizeof n);
+    ck_assert_str_eq(n, "60");
+    long again = -1;
+    ck_assert_int_eq(store_booking_expire_all(db, &again), LB_OK);
+    ck_assert_int_eq(again, 0);
+    lb_db_free(db);
+}
+END_TEST
+
+int main(void)
+{
+    if (!pgtest_setup("leads"))
+        return EXIT_FAILURE;
+    Suite *s = suite_create("leads");
+    TCase *tc = tcase_create("leads-bookings");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_lead_create);
+    tcase_add_test(tc, test_lead_and_booking_atomic);
+    tcase_add_test(tc, test_lead_get_and_scoping);
+    tcase_add_test(tc, test_keyset_pages);
+    tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_set_status);
+    tcase_add_test(tc, test_concurrent_status_changes);
+    tcase_add_test(tc, test_meeting);
+    tcase_add_test(tc, test_expire_all);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    pgtest_teardown();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,293 @@
+/* check_schema: `leadbookctl migrate` (again = no-op, changed file refused, two at once) and what
+ * the database enforces by itself: tenant-scoped foreign keys, CHECK bounds, unique tokens,
+ * allowed transitions, append-only history and the cascade from agents. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/pgtest.h"
+#include "sha256.h"
+#include "store/leads.h"
+
+/* Runs sql on the test database and returns its SQLSTATE ("00000" on success). */
+static const char *sqlstate(const char *sql, int n, const char *const *v)
+{
+    static char state[6];
+    PGconn *c = PQconnectdb(pgtest_conninfo());
+    ck_assert(PQstatus(c) == CONNECTION_OK);
+    PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+    const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(state, sizeof state, "%s", s ? s : "00000");
+    PQclear(r);
+    PQfinish(c);
+    return state;
+}
+
+/* A tenant with an agent and one lead+booking; ids copied out. */
+static void fixture(struct lb_db *db, char tenant[37], char agent[37], char lead[37],
+                    char booking[37])
+{
+    pgtest_tenant(db, tenant);
+    pgtest_agent(db, tenant, 0, agent);
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_lead_create(db, tenant, agent, "Ann", "ann@example.com",
+                                       "2099-01-01T10:00:00Z", NULL, &b),
+                     LB_OK);
+    json_object *o = pgtest_json(&b), *l, *bk;
+    json_object_object_get_ex(o, "lead", &l);
+    json_object_object_get_ex(o, "booking", &bk);
+    snprintf(lead, 37, "%s", pgtest_jstr(l, "id"));
+    snprintf(booking, 37, "%s", pgtest_jstr(bk, "id"));
+    json_object_put(o);
+    lb_buf_free(&b);
+}
+
+START_TEST(test_migrate_again_is_noop)
+{
+    struct lb_buf out, err;
+    lb_buf_init(&out);
+    lb_buf_init(&err);
+    ck_assert_int_eq(pgtest_ctl(pgtest_conninfo(), NULL, &out, &err, "migrate", (char *)NULL), 0);
+    ck_assert_str_eq(out.data, "{\"applied\":[],\"current\":\"001_init.sql\"}\n");
+    char path[1200], sum[80], want[2 * LB_SHA256_LEN + 1];
+    snprintf(path, sizeof path, "%s/001_init.sql", pgtest_sql_dir());
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    lb_sha256_hex(text, n, want);
+    pgtest_sql_value("SELECT checksum || ':' || count(*) OVER () FROM schema_migrations", 0, NULL,
+                     sum, sizeof sum);
+    char expect[80];
+    snprintf(expect, sizeof expect, "%s:1", want);
+    ck_assert_str_eq(sum, expect);
+    lb_buf_free(&out);
+    lb_buf_free(&err);
+}
+END_TEST
+
+/* Copies sql/ to a fresh temp dir (name written to dir) with `cp`. */
+static void copy_sql(char *dir)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char src[1100];
+    snprintf(src, sizeof src, "%s/001_init.sql", pgtest_sql_dir());
+    char *argv[] = {"/bin/cp", src, dir, NULL};
+    ck_assert_int_eq(pgtest_run(argv, NULL, NULL), 0);
+}
+
+static void append_to(const char *dir, const char *file, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "a");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(test_changed_migration_refused)
+{
+    char dir[] = "/tmp/lbtest-sql.XXXXXX";
+    copy_sql(dir);
+    append_to(dir, "001_init.sql", "-- an edit after release\n");
+    append_to(dir, "002_more.sql", "CREATE TABLE never_created (x int);\n");
+    struct lb_buf out, err;
+    lb_buf_init(&out);
+    lb_buf_init(&err);
+    ck_assert_int_eq(pgtest_ctl(pgtest_conninfo(), dir, &out, &err, "migrate", (char *)NULL), 1);
+    ck_assert_ptr_nonnull(err.data);
+    ck_assert_msg(strstr(err.data, "001_init.sql was changed after it was applied"), "%s",
+                  err.data);
+    char v[16];
+    pgtest_sql_value("SELECT count(*) FROM pg_tables WHERE tablename = 'never_created'", 0, NULL, v,
+                     sizeof v);
+    ck_assert_str_eq(v, "0"); /* refused before applying anything */
+    lb_buf_free(&out);
+    lb_buf_free(&err);
+}
+END_TEST
+
+START_TEST(test_new_migration_applied_once)
+{
+    char dir[] = "/tmp/lbtest-sql.XXXXXX";
+    copy_sql(dir);
+    append_to(dir, "002_more.sql", "CREATE TABLE extra_table (x int);\n");
+    struct lb_buf out;
+    lb_buf_init(&out);
+    ck_assert_int_eq(pgtest_ctl(pgtest_conninfo(), dir, &out, NULL, "migrate", (char *)NULL), 0);
+    ck_assert_str_eq(out.data, "{\"applied\":[\"002_more.sql\"],\"current\":\"002_more.sql\"}\n");
+    lb_buf_reset(&out);
+    ck_assert_int_eq(pgtest_ctl(pgtest_conninfo(), dir, &out, NULL, "migrate", (char *)NULL), 0);
+    ck_assert_str_eq(out.data, "{\"applied\":[],\"current\":\"002_more.sql\"}\n");
+    PQclear(pgtest_sql(NULL, "DROP TABLE extra_table", 0, NULL));
+    PQclear(
+        pgtest_sql(NULL, "DELETE FROM schema_migrations WHERE filename = '002_more.sql'", 0, NULL));
+    lb_buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_concurrent_migrate)
+{
+    char name[64], ci[1024], admin[1024], sql[128];
+    snprintf(name, sizeof name, "lbtest_conc_%ld", (long)getpid());
+    pgtest_conninfo_for(name, ci, sizeof ci);
+    pgtest_conninfo_for("postgres", admin, sizeof admin);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PQclear(pgtest_sql(admin, sql, 0, NULL));
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0)
+            _exit(pgtest_ctl(ci, NULL, NULL, NULL, "migrate", (char *)NULL));
+    }
+    for (int i = 0; i < 2; i++) {
+        int st;
+        ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    PGresult *r = pgtest_sql(ci, "SELECT count(*) FROM schema_migrations", 0, NULL);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", name);
+    PQclear(pgtest_sql(admin, sql, 0, NULL));
+}
+END_TEST
+
+START_TEST(test_cross_tenant_foreign_keys)
+{
+    struct lb_db *db = pgtest_db();
+    char ta[37], aa[37], la[37], ba[37], tb[37], ab[37], lb[37], bb[37];
+    fixture(db, ta, aa, la, ba);
+    fixture(db, tb, ab, lb, bb);
+    const char *lead_v[] = {tb, aa};
+    ck_assert_str_eq(sqlstate("INSERT INTO leads (tenant_id, agent_id, name, email) "
+                              "VALUES ($1, $2, 'x', 'x@example.com')",
+                              2, lead_v),
+                     "23503");
+    const char *bk_v[] = {tb, la, ab};
+    ck_assert_str_eq(sqlstate("INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, "
+                              "expires_at) VALUES ($1, $2, $3, now(), now() + interval '1h')",
+                              3, bk_v),
+                     "23503");
+    const char *ev_v[] = {tb, ba};
+    ck_assert_str_eq(sqlstate("INSERT INTO booking_events (tenant_id, booking_id, to_status) "
+                              "VALUES ($1, $2, 'PENDING')",
+                              2, ev_v),
+                     "23503");
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_check_constraints)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], l[37], b[37];
+    fixture(db, t, a, l, b);
+    char long101[102], long201[202], long255[256];
+    memset(long101, 'n', 101);
+    long101[101] = '\0';
+    memset(long201, 'n', 201);
+    long201[201] = '\0';
+    memset(long255, 'e', 255);
+    long255[255] = '\0';
+    const char *agent_sql = "INSERT INTO agents (tenant_id, name, knowledge, link_expiry_hours) "
+                            "VALUES ($1, $2, $3, $4::int)";
+    const char *ok[] = {t, "A", "0123456789", "1"};
+    ck_assert_str_eq(sqlstate(agent_sql, 4, ok), "00000");
+    const char *max_h[] = {t, "A", "0123456789", "168"};
+    ck_assert_str_eq(sqlstate(agent_sql, 4, max_h), "00000");
+    const char *bad[][4] = {{t, "", "0123456789", "24"},
+                            {t, long101, "0123456789", "24"},
+                            {t, "A", "012345678", "24"},
+                            {t, "A", "0123456789", "0"},
+                            {t, "A", "0123456789", "169"}};
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(strcmp(sqlstate(agent_sql, 4, bad[i]), "23514") == 0, "agent case %d", i);
+    char def[8];
+    const char *tv[] = {t};
+    pgtest_sql_value("INSERT INTO agents (tenant_id, name, knowledge) VALUES ($1, 'D', "
+                     "'0123456789') RETURNING link_expiry_hours",
+                     1, tv, def, sizeof def);
+    ck_assert_str_eq(def, "24");
+
+    const char *lead_sql =
+        "INSERT INTO leads (tenant_id, agent_id, name, email) VALUES ($1, $2, $3, $4)";
+    const char *lbad[][4] = {{t, a, "", "x@example.com"},
+                             {t, a, long201, "x@example.com"},
+                             {t, a, "N", ""},
+                             {t, a, "N", long255}};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(strcmp(sqlstate(lead_sql, 4, lbad[i]), "23514") == 0, "lead case %d", i);
+
+    const char *tok[] = {b};
+    ck_assert_str_eq(sqlstate("INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, "
+                              "expires_at, meeting_token) SELECT tenant_id, lead_id, agent_id, "
+                              "scheduled_at, expires_at, meeting_token FROM bookings WHERE id = $1",
+                              1, tok),
+                     "23505");
+    ck_assert_str_eq(sqlstate("UPDATE bookings SET status = 'LOST' WHERE id = $1", 1, tok),
+                     "22P02");
+    ck_assert_str_eq(sqlstate("UPDATE bookings SET status = 'COMPLETED' WHERE id = $1", 1, tok),
+                     "00000");
+    ck_assert_str_eq(sqlstate("UPDATE bookings SET status = 'PENDING' WHERE id = $1", 1, tok),
+                     "23514"); /* COMPLETED is final, even outside the store */
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_history_append_only_and_cascade)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], l[37], b[37];
+    fixture(db, t, a, l, b);
+    const char *bv[] = {b};
+    ck_assert_str_eq(sqlstate("UPDATE booking_events SET to_status = 'CANCELLED' "
+                              "WHERE booking_id = $1",
+                              1, bv),
+                     "42501");
+    ck_assert_str_eq(sqlstate("DELETE FROM booking_events WHERE booking_id = $1", 1, bv), "42501");
+    ck_assert_str_eq(sqlstate("TRUNCATE booking_events CASCADE", 0, NULL), "42501");
+    char n[16];
+    pgtest_sql_value("SELECT count(*) FROM booking_events WHERE booking_id = $1", 1, bv, n,
+                     sizeof n);
+    ck_assert_str_eq(n, "1");
+    const char *av[] = {a};
+    ck_assert_str_eq(sqlstate("DELETE FROM agents WHERE id = $1", 1, av), "00000");
+    const char *lv[] = {l};
+    pgtest_sql_value("SELECT (SELECT count(*) FROM booking_events WHERE booking_id = $1) + "
+                     "(SELECT count(*) FROM bookings WHERE id = $1) + "
+                     "(SELECT count(*) FROM leads WHERE id = $2)",
+                     2, (const char *[]){b, lv[0]}, n, sizeof n);
+    ck_assert_str_eq(n, "0");
+    lb_db_free(db);
+}
+END_TEST
+
+int main(void)
+{
+    if (!pgtest_setup("schema"))
+        return EXIT_FAILURE;
+    Suite *s = suite_create("schema");
+    TCase *tc = tcase_create("schema");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_migrate_again_is_noop);
+    tcase_add_test(tc, test_changed_migration_refused);
+    tcase_add_test(tc, test_new_migration_applied_once);
+    tcase_add_test(tc, test_concurrent_migrate);
+    tcase_add_test(tc, test_cross_tenant_foreign_keys);
+    tcase_add_test(tc, test_check_constraints);
+    tcase_add_test(tc, test_history_append_only_and_cascade);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    pgtest_teardown();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
