@@ -11,7 +11,7 @@
 enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
 
 /* Rows expired per statement: bounds the locks held and the size of one transaction. */
-#define EXPIRE_BATCH 5000
+#define EXPIRE_BATCH 1000
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
@@ -46,16 +46,17 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
     "  upd.id IS NOT NULL "                                                                    \
     "FROM cur LEFT JOIN upd ON upd.id = cur.id"
 
-/* SKIP LOCKED: rows being changed (or expired by another host) are left to their holder. */
+/* SKIP LOCKED: rows being changed (or expired by another host) are left to their holder.
+ * The update finds its rows by id = ANY(array) so that it uses the primary key whatever the
+ * planner guesses for the batch size (a join on the CTE got a hash join over the whole table). */
 #define SQL_EXPIRE                                                                             \
-    "WITH due AS (SELECT tenant_id, id, status FROM bookings "                                 \
+    "WITH due AS (SELECT id, status FROM bookings "                                            \
     "             WHERE status IN ('PENDING', 'CONFIRMED') AND expires_at <= now() "           \
     "             LIMIT $1::int FOR UPDATE SKIP LOCKED), "                                     \
-    "upd AS (UPDATE bookings b SET status = 'EXPIRED', updated_at = now() FROM due "           \
-    "        WHERE b.tenant_id = due.tenant_id AND b.id = due.id "                             \
-    "        RETURNING b.tenant_id, b.id, due.status AS from_status), "                        \
+    "upd AS (UPDATE bookings b SET status = 'EXPIRED', updated_at = now() "                    \
+    "        WHERE b.id = ANY (ARRAY(SELECT id FROM due)) RETURNING b.tenant_id, b.id), "      \
     "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status) "       \
-    "       SELECT tenant_id, id, from_status, 'EXPIRED' FROM upd) "                           \
+    "       SELECT upd.tenant_id, upd.id, due.status, 'EXPIRED' FROM upd JOIN due USING (id)) " \
     "SELECT count(*) FROM upd"
 /* clang-format on */
 

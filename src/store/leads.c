@@ -39,12 +39,12 @@ enum { LEAD_CREATE, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS
     "  AND (l.created_at, l.id) < (COALESCE('epoch'::timestamptz + $3::bigint * interval "     \
     "'1 microsecond', 'infinity'), COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')) " \
     "  ORDER BY l.created_at DESC, l.id DESC LIMIT $5::int + 1) "                              \
-    "SELECT COALESCE(json_agg(" SQL_LEAD_FULL_JSON("p", "a") " ORDER BY p.rn) "                \
+    "SELECT COALESCE(json_agg(" SQL_LEAD_FULL_JSON("p") " ORDER BY p.rn) "                     \
     "         FILTER (WHERE p.rn <= $5::int), '[]'::json), "                                   \
     "  count(*) > $5::int, "                                                                   \
     "  max((extract(epoch FROM p.created_at) * 1000000)::bigint) FILTER (WHERE p.rn = $5::int), " \
     "  max(p.id::text) FILTER (WHERE p.rn = $5::int) "                                         \
-    "FROM page p JOIN agents a ON a.tenant_id = p.tenant_id AND a.id = p.agent_id"
+    "FROM page p"
 
 /* Statistics per API.md: expired = EXPIRED, or PENDING/CONFIRMED with now() >= expiresAt
  * (COMPLETED/CANCELLED never); upcoming = PENDING, in the future and not expired;
@@ -71,8 +71,7 @@ static const struct lb_db_stmt stmts[] = {
     [LEAD_LIST] = {"lead_list", SQL_LEAD_PAGE("AND $2::uuid IS NULL"), 5},
     [LEAD_LIST_AGENT] = {"lead_list_agent", SQL_LEAD_PAGE("AND l.agent_id = $2"), 5},
     [LEAD_GET] = {"lead_get",
-                  "SELECT " SQL_LEAD_FULL_JSON("l", "a") " FROM leads l "
-                  "JOIN agents a ON a.tenant_id = l.tenant_id AND a.id = l.agent_id "
+                  "SELECT " SQL_LEAD_FULL_JSON("l") " FROM leads l "
                   "WHERE l.tenant_id = $1 AND l.id = $2",
                   2},
     [LEAD_STATS] = {"lead_stats", SQL_LEAD_STATS(""), 1},

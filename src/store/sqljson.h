@@ -50,22 +50,15 @@
     ".expires_at))"
 
 /* A lead as GET /leads shows it: with its bookings (oldest first) and {id, name, publicLink}
- * of its agent; l is the lead's alias, a the agent's (joined by the caller). */
-#define SQL_LEAD_FULL_JSON(l, a)                                                                   \
-    "json_build_object('id', " l ".id, 'agentId', " l ".agent_id, 'tenantId', " l ".tenant_id, "   \
-    "'name', " l ".name, 'email', " l ".email, 'bookedAt', " SQL_TS(                               \
-        l ".booked_at") ", "                                                                       \
-                        "'createdAt', " SQL_TS(l ".created_at") ", 'updatedAt', " SQL_TS(          \
-                            l ".updated_at") ", "                                                  \
-                                             "'bookings', COALESCE((SELECT "                       \
-                                             "json_agg(" SQL_BOOKING_JSON(                         \
-                                                 "b") " ORDER BY b.created_at, b.id) "             \
-                                                      "FROM bookings b WHERE b.tenant_id = " l     \
-                                                      ".tenant_id AND b.lead_id = " l              \
-                                                      ".id), '[]'::json), "                        \
-                                                      "'agent', json_build_object('id', " a        \
-                                                      ".id, 'name', " a ".name, 'publicLink', " a  \
-                                                      ".public_link))"
+ * of its agent, both read through indexes that start with the lead's tenant_id. */
+#define SQL_LEAD_FULL_JSON(l)                                                                  \
+    "json_build_object('id', " l ".id, 'agentId', " l ".agent_id, 'tenantId', " l ".tenant_id, " \
+    "'name', " l ".name, 'email', " l ".email, 'bookedAt', " SQL_TS(l ".booked_at") ", "       \
+    "'createdAt', " SQL_TS(l ".created_at") ", 'updatedAt', " SQL_TS(l ".updated_at") ", "     \
+    "'bookings', COALESCE((SELECT json_agg(" SQL_BOOKING_JSON("b") " ORDER BY b.created_at, b.id) " \
+    "FROM bookings b WHERE b.tenant_id = " l ".tenant_id AND b.lead_id = " l ".id), '[]'::json), " \
+    "'agent', (SELECT json_build_object('id', a.id, 'name', a.name, 'publicLink', a.public_link) " \
+    "FROM agents a WHERE a.tenant_id = " l ".tenant_id AND a.id = " l ".agent_id))"
 /* clang-format on */
 
 #endif
