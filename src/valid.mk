@@ -3,8 +3,8 @@ libleadbook_a_SOURCES += src/validate.c src/validate_time.c src/validate_cursor.
 	src/jsonx.c src/jsonx_dto.c src/jsonx.h
 
 if HAVE_CHECK
-check_PROGRAMS += t/unit/check_validate t/unit/check_time t/unit/check_jsonx
-TESTS += t/unit/check_validate t/unit/check_time t/unit/check_jsonx
+check_PROGRAMS += t/unit/check_validate t/unit/check_time t/unit/check_jsonx t/unit/check_jsonx_dto
+TESTS += t/unit/check_validate t/unit/check_time t/unit/check_jsonx t/unit/check_jsonx_dto
 endif
 
 t_unit_check_validate_SOURCES = t/unit/check_validate.c
@@ -18,3 +18,7 @@ t_unit_check_time_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 t_unit_check_jsonx_SOURCES = t/unit/check_jsonx.c
 t_unit_check_jsonx_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_unit_check_jsonx_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+
+t_unit_check_jsonx_dto_SOURCES = t/unit/check_jsonx_dto.c
+t_unit_check_jsonx_dto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_unit_check_jsonx_dto_LDADD = $(LB_LIBS) $(CHECK_LIBS)

@@ -261,11 +261,11 @@ int lb_auth_parse_bearer(const char *header, char *key_out, size_t key_len)
         return -1;
     key++;
     size_t n = 0;
-    while (is_token68((unsigned char)key[n]) && n <= LB_BEARER_KEY_MAX_LEN)
+    while (n <= LB_BEARER_KEY_MAX_LEN && is_token68((unsigned char)key[n]))
         n++;
     if (n == 0)
         return -1;
-    while (key[n] == '=' && n <= LB_BEARER_KEY_MAX_LEN)
+    while (n <= LB_BEARER_KEY_MAX_LEN && key[n] == '=')
         n++;
     if (key[n] != '\0' || n > LB_BEARER_KEY_MAX_LEN || n >= key_len)
         return -1;

@@ -137,7 +137,8 @@ struct civil {
 static void split_us(int64_t us, struct civil *c)
 {
     int64_t secs = floor_div(us, LB_TIME_US_PER_SEC);
-    c->micro = (unsigned)(us - secs * LB_TIME_US_PER_SEC);
+    int64_t rem = us % LB_TIME_US_PER_SEC; /* not us - secs * 1e6: that overflows at INT64_MIN */
+    c->micro = (unsigned)(rem < 0 ? rem + LB_TIME_US_PER_SEC : rem);
     int64_t days = floor_div(secs, SECS_PER_DAY);
     unsigned sod = (unsigned)(secs - days * SECS_PER_DAY);
     lb_civil_from_days(days, &c->year, &c->month, &c->day);
