@@ -141,7 +141,7 @@ START_TEST(test_lead_get_and_scoping)
     pgtest_agent(db, t, 0, a);
     pgtest_tenant(db, other);
     pgtest_agent(db, other, 0, oa);
-    struct made m;
+    struct made m = {0};
     make_lead(db, t, a, &m);
     struct lb_buf b;
     lb_buf_init(&b);
@@ -199,7 +199,7 @@ START_TEST(test_keyset_pages)
     pgtest_agent(db, t, 0, a);
     pgtest_agent(db, t, 0, a2);
     enum { N = 25, LIMIT = 7 };
-    struct made m[N];
+    struct made m[N] = {0};
     for (int i = 0; i < N; i++)
         make_lead(db, t, i % 5 == 0 ? a2 : a, &m[i]);
     char seen[2 * N][37];
@@ -223,7 +223,7 @@ START_TEST(test_keyset_pages)
         json_object_put(arr);
         cur = next;
         pages++;
-        struct made extra; /* rows arriving meanwhile must not shift the pages */
+        struct made extra = {0}; /* rows arriving meanwhile must not shift the pages */
         make_lead(db, t, a, &extra);
     }
     ck_assert_int_eq(pages, (N + LIMIT - 1) / LIMIT);
@@ -277,7 +277,7 @@ START_TEST(test_stats)
     pgtest_agent(db, t, 0, a2);
     const long none[7] = {0, 0, 0, 0, 0, 0, 0};
     assert_stats(db, t, NULL, none);
-    struct made m[9];
+    struct made m[9] = {0};
     for (int i = 0; i < 9; i++)
         make_lead(db, t, i == 8 ? a2 : a, &m[i]);
     shape(m[0].booking, "PENDING", "1 day", "2 days");     /* upcoming */
@@ -322,7 +322,7 @@ START_TEST(test_set_status)
     char t[37], a[37];
     pgtest_tenant(db, t);
     pgtest_agent(db, t, 0, a);
-    struct made m;
+    struct made m = {0};
     make_lead(db, t, a, &m);
     struct lb_buf b;
     lb_buf_init(&b);
@@ -377,7 +377,7 @@ START_TEST(test_concurrent_status_changes)
     char t[37], a[37];
     pgtest_tenant(db, t);
     pgtest_agent(db, t, 0, a);
-    struct made m;
+    struct made m = {0};
     make_lead(db, t, a, &m);
     enum { KIDS = 20 };
     static const char *const targets[] = {"CONFIRMED", "CONFIRMED", "COMPLETED", "CANCELLED",
@@ -439,7 +439,7 @@ START_TEST(test_meeting)
     char t[37], a[37];
     pgtest_tenant(db, t);
     pgtest_agent(db, t, 0, a);
-    struct made m, done;
+    struct made m = {0}, done = {0};
     make_lead(db, t, a, &m);
     make_lead(db, t, a, &done);
     struct lb_buf b;
@@ -486,7 +486,7 @@ START_TEST(test_expire_all)
     pgtest_tenant(db, t);
     pgtest_agent(db, t, 0, a);
     enum { DUE = 60, SWEEPERS = 3 };
-    struct made m[DUE + 2];
+    struct made m[DUE + 2] = {0};
     for (int i = 0; i < DUE + 2; i++)
         make_lead(db, t, a, &m[i]);
     for (int i = 0; i < DUE; i++)

@@ -81,6 +81,12 @@ static void copy_sql(char *dir)
     ck_assert_int_eq(pgtest_run(argv, NULL, NULL), 0);
 }
 
+static void remove_dir(const char *dir)
+{
+    char *argv[] = {"/bin/rm", "-rf", (char *)dir, NULL};
+    pgtest_run(argv, NULL, NULL);
+}
+
 static void append_to(const char *dir, const char *file, const char *text)
 {
     char path[512];
@@ -108,6 +114,7 @@ START_TEST(test_changed_migration_refused)
     pgtest_sql_value("SELECT count(*) FROM pg_tables WHERE tablename = 'never_created'", 0, NULL, v,
                      sizeof v);
     ck_assert_str_eq(v, "0"); /* refused before applying anything */
+    remove_dir(dir);
     lb_buf_free(&out);
     lb_buf_free(&err);
 }
@@ -128,6 +135,7 @@ START_TEST(test_new_migration_applied_once)
     PQclear(pgtest_sql(NULL, "DROP TABLE extra_table", 0, NULL));
     PQclear(
         pgtest_sql(NULL, "DELETE FROM schema_migrations WHERE filename = '002_more.sql'", 0, NULL));
+    remove_dir(dir);
     lb_buf_free(&out);
 }
 END_TEST
