@@ -6,7 +6,11 @@ FAULT_SUPPORT = t/fault/fenv.c t/fault/fenv.h $(E2E_SUPPORT)
 FAULT_CFLAGS = $(E2E_CFLAGS) -pthread
 FAULT_LDADD = $(UNIT_LDADD) -lpthread
 
-FAULT_TESTS = t/fault/check_fault_harness
+FAULT_TESTS = t/fault/check_fault_harness t/fault/check_pg_restart t/fault/check_pg_restart_idle
+# Known bug, reproduced by the test (see the issue 8 report): a worker that was idle while
+# PostgreSQL restarted answers its first request with 503 although the database is back
+# (src/db.c uses the connection the server closed). Remove from here once db.c is fixed.
+XFAIL_TESTS = t/fault/check_pg_restart_idle
 
 if HAVE_CHECK
 check_PROGRAMS += $(FAULT_TESTS)
@@ -16,3 +20,9 @@ endif
 t_fault_check_fault_harness_SOURCES = t/fault/check_fault_harness.c $(FAULT_SUPPORT)
 t_fault_check_fault_harness_CFLAGS = $(FAULT_CFLAGS)
 t_fault_check_fault_harness_LDADD = $(FAULT_LDADD)
+t_fault_check_pg_restart_SOURCES = t/fault/check_pg_restart.c $(FAULT_SUPPORT)
+t_fault_check_pg_restart_CFLAGS = $(FAULT_CFLAGS)
+t_fault_check_pg_restart_LDADD = $(FAULT_LDADD)
+t_fault_check_pg_restart_idle_SOURCES = t/fault/check_pg_restart.c $(FAULT_SUPPORT)
+t_fault_check_pg_restart_idle_CFLAGS = $(FAULT_CFLAGS) -DLB_IDLE_RESTART
+t_fault_check_pg_restart_idle_LDADD = $(FAULT_LDADD)
