@@ -9,24 +9,39 @@
 #include "log.h"
 #include "store/keys.h"
 
+/* What a log line may show of a path. Secrets reach paths: meeting tokens by design, and
+ * keys, e-mail addresses or tokens pasted into the wrong place, or behind a prefix the router
+ * does not know ("/bookings//meeting/<token>", "/leads/<email>"). So every segment longer than
+ * 8 bytes keeps its first 8 then "***", and a segment with an '@' keeps at most 8 bytes of what
+ * precedes it; the route names (all 8 bytes or shorter) stay readable. No spaces, quotes or
+ * control characters either, so that a log line stays one token per field. */
+#define LOG_SEGMENT_KEEP 8
+
 void lb_app_log_path(const char *path, char *out, size_t outlen)
 {
-    static const char meeting[] = "/bookings/meeting/";
     size_t n = 0;
-    /* keep logs one token per field: no spaces, quotes or control characters */
-    for (const char *p = path; *p && n + 4 < outlen; p++) {
-        unsigned char c = (unsigned char)*p;
-        out[n++] = (c <= 0x20 || c == '"' || c >= 0x7f) ? '?' : (char)c;
-        if (n == sizeof meeting - 1 && strncmp(path, meeting, n) == 0) {
-            size_t keep = strnlen(p + 1, 8);
-            if (keep > outlen - n - 4)
-                keep = outlen - n - 4;
-            memcpy(out + n, p + 1, keep);
-            n += keep;
-            if (strlen(p + 1) > keep)
-                out[n++] = '*', out[n++] = '*', out[n++] = '*';
-            break;
+    if (outlen == 0)
+        return;
+    for (const char *p = path; *p && n + 1 < outlen;) {
+        if (*p == '/') {
+            out[n++] = *p++;
+            continue;
         }
+        size_t seg = strcspn(p, "/");
+        const char *at = memchr(p, '@', seg);
+        size_t keep = at ? (size_t)(at - p) : seg;
+        int masked = at != NULL || seg > LOG_SEGMENT_KEEP;
+        if (keep > LOG_SEGMENT_KEEP)
+            keep = LOG_SEGMENT_KEEP;
+        if (n + keep + (masked ? 3 : 0) >= outlen)
+            break; /* no room for the whole segment: stop rather than cut a mask */
+        for (size_t i = 0; i < keep; i++) {
+            unsigned char c = (unsigned char)p[i];
+            out[n++] = (c <= 0x20 || c == '"' || c >= 0x7f) ? '?' : (char)c;
+        }
+        if (masked)
+            out[n++] = '*', out[n++] = '*', out[n++] = '*';
+        p += seg;
     }
     out[n] = '\0';
 }

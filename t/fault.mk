@@ -6,7 +6,7 @@ FAULT_SUPPORT = t/fault/fenv.c t/fault/fenv.h $(E2E_SUPPORT)
 FAULT_CFLAGS = $(E2E_CFLAGS) -pthread
 FAULT_LDADD = $(UNIT_LDADD) -lpthread
 
-FAULT_TESTS = t/fault/check_fault_harness t/fault/check_pg_restart t/fault/check_pg_restart_idle
+FAULT_TESTS = t/security/check_log_path t/fault/check_fault_harness t/fault/check_pg_restart t/fault/check_pg_restart_idle
 # Known bug, reproduced by the test (see the issue 8 report): a worker that was idle while
 # PostgreSQL restarted answers its first request with 503 although the database is back
 # (src/db.c uses the connection the server closed). Remove from here once db.c is fixed.
@@ -26,3 +26,6 @@ t_fault_check_pg_restart_LDADD = $(FAULT_LDADD)
 t_fault_check_pg_restart_idle_SOURCES = t/fault/check_pg_restart.c $(FAULT_SUPPORT)
 t_fault_check_pg_restart_idle_CFLAGS = $(FAULT_CFLAGS) -DLB_IDLE_RESTART
 t_fault_check_pg_restart_idle_LDADD = $(FAULT_LDADD)
+t_security_check_log_path_SOURCES = t/security/check_log_path.c
+t_security_check_log_path_CFLAGS = $(UNIT_CFLAGS)
+t_security_check_log_path_LDADD = $(UNIT_LDADD)
