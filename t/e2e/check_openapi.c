@@ -1,0 +1,657 @@
+/* check_openapi: doc/openapi.yaml against the running service. For every documented route and
+ * every documented status, a real request through nginx + leadbookd + PostgreSQL produces that
+ * status, and the answer is checked against the documented response (required headers, body
+ * schema: types, required keys, no undocumented keys where additionalProperties is false,
+ * formats, const/enum, integer bounds). A documented status this program cannot produce, and a
+ * status it produces that is not documented, both fail. The document is YAML in its
+ * JSON-compatible flow style (after "#" comment lines), read with json-c. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+#define ZERO_UUID "00000000-0000-4000-8000-000000000000"
+
+static json_object *doc;
+static struct e2e_tenant T, O;
+static char lead_id[37], booking_id[37], token[37];
+static struct stack dead; /* a stack whose database is unreachable: the 503s */
+static int dead_up;
+
+/* ---- failures are collected, then reported together --------------------------------------- */
+
+static char failures[16384];
+static size_t nfail_bytes;
+static int nfail;
+
+static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mismatch(const char *fmt, ...)
+{
+    nfail++;
+    if (nfail_bytes >= sizeof failures - 2)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(failures + nfail_bytes, sizeof failures - nfail_bytes - 1, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        nfail_bytes += (size_t)n < sizeof failures - nfail_bytes - 1
+                           ? (size_t)n
+                           : sizeof failures - nfail_bytes - 2;
+    failures[nfail_bytes++] = '\n';
+    failures[nfail_bytes] = '\0';
+}
+
+/* ---- the document ------------------------------------------------------------------------ */
+
+static json_object *load_doc(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/doc/openapi.yaml", stack_srcdir());
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t cap = 1 << 20, len = 0;
+    char *text = malloc(cap), line[4096];
+    int in_header = 1;
+    while (fgets(line, sizeof line, f)) {
+        if (in_header && line[0] == '#')
+            continue; /* YAML comments, only before the JSON value */
+        in_header = 0;
+        size_t l = strlen(line);
+        if (len + l + 1 > cap) {
+            cap *= 2;
+            text = realloc(text, cap);
+        }
+        memcpy(text + len, line, l);
+        len += l;
+    }
+    fclose(f);
+    text[len] = '\0';
+    json_object *o = json_tokener_parse(text);
+    ck_assert_msg(o != NULL, "%s is not in YAML's JSON-compatible flow style", path);
+    free(text);
+    return o;
+}
+
+static json_object *jget(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
+               ? v
+               : NULL;
+}
+
+/* Follows a local "$ref" ("#/components/schemas/X"). */
+static json_object *deref(json_object *o)
+{
+    for (int hops = 0; hops < 16; hops++) {
+        json_object *ref = jget(o, "$ref");
+        if (!ref)
+            return o;
+        const char *s = json_object_get_string(ref);
+        ck_assert_msg(strncmp(s, "#/", 2) == 0, "non-local $ref %s", s);
+        json_object *cur = doc;
+        char part[256];
+        for (const char *p = s + 2; *p;) {
+            size_t n = strcspn(p, "/");
+            snprintf(part, sizeof part, "%.*s", (int)n, p);
+            cur = jget(cur, part);
+            ck_assert_msg(cur != NULL, "dangling $ref %s", s);
+            p += n;
+            if (*p == '/')
+                p++;
+        }
+        o = cur;
+    }
+    ck_abort_msg("$ref loop");
+    return NULL;
+}
+
+/* ---- a small JSON Schema checker (the keywords the document uses) ------------------------ */
+
+static int type_is(json_object *v, const char *t)
+{
+    if (strcmp(t, "object") == 0)
+        return json_object_is_type(v, json_type_object);
+    if (strcmp(t, "array") == 0)
+        return json_object_is_type(v, json_type_array);
+    if (strcmp(t, "string") == 0)
+        return json_object_is_type(v, json_type_string);
+    if (strcmp(t, "integer") == 0)
+        return json_object_is_type(v, json_type_int);
+    if (strcmp(t, "number") == 0)
+        return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+    if (strcmp(t, "boolean") == 0)
+        return json_object_is_type(v, json_type_boolean);
+    if (strcmp(t, "null") == 0)
+        return v == NULL || json_object_is_type(v, json_type_null);
+    return 0;
+}
+
+static void check_schema(json_object *schema, json_object *v, const char *where, const char *ctx)
+{
+    schema = deref(schema);
+    json_object *t = jget(schema, "type");
+    if (t) {
+        int ok = 0;
+        if (json_object_is_type(t, json_type_array)) {
+            for (size_t i = 0; i < json_object_array_length(t); i++)
+                ok |= type_is(v, json_object_get_string(json_object_array_get_idx(t, i)));
+        } else {
+            ok = type_is(v, json_object_get_string(t));
+        }
+        if (!ok) {
+            mismatch("%s: %s: %s is not of type %s", ctx, where,
+                     v ? json_object_to_json_string(v) : "null", json_object_to_json_string(t));
+            return;
+        }
+    }
+    if (!v || json_object_is_type(v, json_type_null))
+        return;
+    json_object *c = jget(schema, "const");
+    if (c && !json_object_equal(c, v))
+        mismatch("%s: %s: %s is not %s", ctx, where, json_object_to_json_string(v),
+                 json_object_to_json_string(c));
+    json_object *e = jget(schema, "enum");
+    if (e) {
+        int found = 0;
+        for (size_t i = 0; i < json_object_array_length(e); i++)
+            found |= json_object_equal(json_object_array_get_idx(e, i), v);
+        if (!found)
+            mismatch("%s: %s: %s not in the enum", ctx, where, json_object_to_json_string(v));
+    }
+    json_object *fmt = jget(schema, "format");
+    if (fmt && json_object_is_type(v, json_type_string)) {
+        const char *f = json_object_get_string(fmt), *s = json_object_get_string(v);
+        if ((strcmp(f, "uuid") == 0 && !e2e_is_uuid(s)) ||
+            (strcmp(f, "date-time") == 0 && !e2e_is_ts(s)) ||
+            (strcmp(f, "email") == 0 && !strchr(s, '@')))
+            mismatch("%s: %s: \"%s\" is not a %s", ctx, where, s, f);
+    }
+    if (json_object_is_type(v, json_type_int)) {
+        json_object *mn = jget(schema, "minimum"), *mx = jget(schema, "maximum");
+        int64_t i = json_object_get_int64(v);
+        if ((mn && i < json_object_get_int64(mn)) || (mx && i > json_object_get_int64(mx)))
+            mismatch("%s: %s: %lld out of range", ctx, where, (long long)i);
+    }
+    if (json_object_is_type(v, json_type_object)) {
+        json_object *req = jget(schema, "required"), *props = jget(schema, "properties");
+        for (size_t i = 0; req && i < json_object_array_length(req); i++) {
+            const char *k = json_object_get_string(json_object_array_get_idx(req, i));
+            if (!json_object_object_get_ex(v, k, NULL))
+                mismatch("%s: %s: required key %s missing", ctx, where, k);
+        }
+        json_object *ap = jget(schema, "additionalProperties");
+        json_object_object_foreach(v, k, val)
+        {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s.%s", where, k);
+            json_object *ps = jget(props, k);
+            if (ps)
+                check_schema(ps, val, sub, ctx);
+            else if (ap && json_object_is_type(ap, json_type_boolean) &&
+                     !json_object_get_boolean(ap))
+                mismatch("%s: %s: undocumented key", ctx, sub);
+        }
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        json_object *items = jget(schema, "items");
+        for (size_t i = 0; items && i < json_object_array_length(v) && i < 50; i++) {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s[%zu]", where, i);
+            check_schema(items, json_object_array_get_idx(v, i), sub, ctx);
+        }
+    }
+}
+
+/* The answer against the documented response object. */
+static void check_response(json_object *resp, const struct e2e_resp *r, int status, const char *ctx)
+{
+    resp = deref(resp);
+    if (r->status != status) {
+        mismatch("%s: expected %d, got %d: %.200s", ctx, status, r->status,
+                 r->raw.body ? r->raw.body : "(no answer)");
+        return;
+    }
+    json_object *hs = jget(resp, "headers");
+    if (hs) {
+        json_object_object_foreach(hs, name, h)
+        {
+            h = deref(h);
+            json_object *req = jget(h, "required");
+            char val[1024];
+            const char *got = e2e_header(r, name, val, sizeof val);
+            if (!got) {
+                if (req && json_object_get_boolean(req))
+                    mismatch("%s: header %s missing", ctx, name);
+                continue;
+            }
+            json_object *c = jget(jget(h, "schema"), "const");
+            if (c && strcmp(json_object_get_string(c), got) != 0)
+                mismatch("%s: header %s: \"%s\", documented \"%s\"", ctx, name, got,
+                         json_object_get_string(c));
+        }
+    }
+    json_object *content = jget(resp, "content");
+    if (!content) {
+        if (r->raw.body_len != 0)
+            mismatch("%s: a body where none is documented", ctx);
+        return;
+    }
+    char ct[256];
+    if (!e2e_header(r, "Content-Type", ct, sizeof ct)) {
+        mismatch("%s: no Content-Type", ctx);
+        return;
+    }
+    json_object *media = NULL;
+    json_object_object_foreach(content, type, m)
+    {
+        size_t tl = strcspn(type, ";");
+        if (strncmp(ct, type, tl) == 0)
+            media = m;
+    }
+    if (!media) {
+        mismatch("%s: Content-Type %s is not documented", ctx, ct);
+        return;
+    }
+    if (strncmp(ct, "text/calendar", 13) == 0) {
+        if (strncmp(r->raw.body, "BEGIN:VCALENDAR\r\n", 17) != 0)
+            mismatch("%s: not a VCALENDAR", ctx);
+        return;
+    }
+    if (!r->json) {
+        mismatch("%s: body is not JSON: %.200s", ctx, r->raw.body);
+        return;
+    }
+    check_schema(jget(media, "schema"), r->json, "body", ctx);
+}
+
+/* ---- producing every status --------------------------------------------------------------- */
+
+enum idkind { ID_OK, ID_BAD, ID_UNKNOWN };
+
+/* The path with its {param} replaced. */
+static void concrete(const char *tmpl, enum idkind kind, const char *id_override, char *out,
+                     size_t outlen)
+{
+    const char *open = strchr(tmpl, '{');
+    if (!open) {
+        snprintf(out, outlen, "%s", tmpl);
+        return;
+    }
+    const char *close = strchr(open, '}');
+    const char *value = "";
+    if (kind == ID_BAD)
+        value = "not-a-uuid";
+    else if (kind == ID_UNKNOWN)
+        value = ZERO_UUID;
+    else if (id_override)
+        value = id_override;
+    else if (strncmp(tmpl, "/leads/", 7) == 0)
+        value = lead_id;
+    else if (strncmp(tmpl, "/bookings/meeting/", 18) == 0)
+        value = token;
+    else if (strncmp(tmpl, "/bookings/", 10) == 0)
+        value = booking_id;
+    else if (strncmp(tmpl, "/agents/by-link/", 16) == 0)
+        value = T.agent_link;
+    else if (strncmp(tmpl, "/agents/", 8) == 0)
+        value = T.agent_id;
+    snprintf(out, outlen, "%.*s%s%s", (int)(open - tmpl), tmpl, value, close + 1);
+}
+
+static const char *valid_body(const char *tmpl, const char *method, char *buf, size_t len)
+{
+    if (strcmp(method, "post") == 0 && strcmp(tmpl, "/leads") == 0) {
+        char when[40];
+        e2e_iso_from_now(86400, when);
+        snprintf(buf, len,
+                 "{\"agentId\":\"%s\",\"name\":\"Doc lead\",\"email\":\"doc@example.com\","
+                 "\"scheduledAt\":\"%s\"}",
+                 T.agent_id, when);
+        return buf;
+    }
+    if (strcmp(method, "patch") == 0 && strstr(tmpl, "/status"))
+        return "{\"status\":\"CONFIRMED\"}";
+    if (strcmp(method, "post") == 0)
+        return "{\"name\":\"Doc agent\",\"knowledge\":\"Documented knowledge.\"}";
+    if (strcmp(method, "patch") == 0)
+        return "{\"name\":\"Doc renamed\"}";
+    return NULL;
+}
+
+/* The table each status of a route needs broken to answer 500. */
+static const char *table_of(const char *tmpl)
+{
+    if (strncmp(tmpl, "/leads/stats", 12) == 0 || strncmp(tmpl, "/bookings", 9) == 0)
+        return "bookings";
+    if (strncmp(tmpl, "/leads", 6) == 0)
+        return "leads";
+    return "agents";
+}
+
+static void upper(const char *in, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < len; i++)
+        out[i] = (in[i] >= 'a' && in[i] <= 'z') ? (char)(in[i] - 32) : in[i];
+    out[i] = '\0';
+}
+
+/* One request; on the rate-limited public path, 429s are waited out. */
+static void send_req(struct e2e_resp *r, const char *hdrs, const char *m, const char *path,
+                     const char *body)
+{
+    int limited = strncmp(path, "/bookings/meeting/", 18) == 0;
+    for (int i = 0; i < 100; i++) {
+        e2e_raw(r, hdrs, m, path, body, body ? strlen(body) : 0);
+        if (!limited || r->status != 429)
+            return;
+        e2e_free(r);
+        stack_sleep_ms(250);
+    }
+}
+
+/* Sends the request that should answer `status` on this operation; 0, or -1 when this program
+ * knows no way to produce that status there. */
+static int produce(const char *tmpl, const char *method, int status, struct e2e_resp *r)
+{
+    char path[1024], m[16], bodybuf[1024], hdrs[1024];
+    const char *body = valid_body(tmpl, method, bodybuf, sizeof bodybuf);
+    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || strcmp(tmpl, "/healthz") == 0 ||
+                    strcmp(tmpl, "/readyz") == 0;
+    const char *auth = is_public && strcmp(method, "options") != 0 ? NULL : T.auth;
+    upper(method, m, sizeof m);
+    concrete(tmpl, ID_OK, NULL, path, sizeof path);
+    char fresh[37];
+
+    switch (status) {
+    case 200:
+    case 201:
+    case 204:
+        if (strcmp(method, "delete") == 0) {
+            e2e_agent_new(&T, "To delete", fresh);
+            concrete(tmpl, ID_OK, fresh, path, sizeof path);
+        } else if (strstr(tmpl, "/status")) {
+            e2e_lead_new(&T, NULL, "Doc status", 3600, NULL, fresh, NULL);
+            concrete(tmpl, ID_OK, fresh, path, sizeof path);
+        }
+        break;
+    case 400:
+        if (strcmp(tmpl, "/leads") == 0 && strcmp(method, "get") == 0)
+            snprintf(path, sizeof path, "/leads?limit=0");
+        else if (strcmp(tmpl, "/leads/stats") == 0)
+            snprintf(path, sizeof path, "/leads/stats?agentId=bad");
+        else if (strcmp(method, "post") == 0 || strstr(tmpl, "/status"))
+            body = "{}";
+        else if (strcmp(method, "patch") == 0)
+            body = "{\"name\":\"\"}";
+        else if (strchr(tmpl, '{'))
+            concrete(tmpl, ID_BAD, NULL, path, sizeof path);
+        else
+            return -1;
+        break;
+    case 401:
+        if (!auth)
+            return -1;
+        auth = "Authorization: Bearer lbk_not_a_key\r\n";
+        break;
+    case 403: {
+        if (!auth)
+            return -1;
+        size_t n = strlen(path);
+        snprintf(path + n, sizeof path - n, "?tenantId=%s", O.id);
+        break;
+    }
+    case 404:
+        if (strcmp(tmpl, "/leads") == 0 && strcmp(method, "post") == 0) {
+            char when[40];
+            e2e_iso_from_now(86400, when);
+            snprintf(bodybuf, sizeof bodybuf,
+                     "{\"agentId\":\"" ZERO_UUID "\",\"name\":\"N\",\"email\":\"n@example.com\","
+                     "\"scheduledAt\":\"%s\"}",
+                     when);
+            body = bodybuf;
+        } else if (strchr(tmpl, '{')) {
+            concrete(tmpl, ID_UNKNOWN, NULL, path, sizeof path);
+        } else {
+            return -1;
+        }
+        break;
+    case 405:
+        snprintf(m, sizeof m, "PUT");
+        body = "{}";
+        auth = T.auth;
+        break;
+    case 409:
+        if (!strstr(tmpl, "/status"))
+            return -1;
+        e2e_lead_new(&T, NULL, "Doc conflict", 3600, NULL, fresh, NULL);
+        ck_assert_int_eq(e2e_set_status(&T, fresh, "COMPLETED"), 200);
+        concrete(tmpl, ID_OK, fresh, path, sizeof path);
+        body = "{\"status\":\"PENDING\"}";
+        break;
+    case 413: {
+        if (!body)
+            return -1;
+        static char big[70002];
+        memset(big, ' ', sizeof big - 1);
+        big[0] = '{';
+        big[sizeof big - 2] = '}';
+        big[sizeof big - 1] = '\0';
+        body = big;
+        break;
+    }
+    case 415:
+        if (!body)
+            return -1;
+        snprintf(hdrs, sizeof hdrs, "%sContent-Type: text/plain\r\n", auth ? auth : "");
+        send_req(r, hdrs, m, path, body);
+        return 0;
+    case 429:
+        if (!is_public || strcmp(tmpl, "/bookings/meeting/{meetingToken}") != 0)
+            return -1;
+        for (int i = 0; i < 60; i++) {
+            e2e_raw(r, NULL, m, path, NULL, 0);
+            if (r->status == 429)
+                return 0;
+            e2e_free(r);
+        }
+        return 0;
+    case 500: {
+        if (!strchr("/", tmpl[0]) || strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0)
+            return -1;
+        char sql[256];
+        const char *table = table_of(tmpl);
+        snprintf(sql, sizeof sql, "ALTER TABLE %s RENAME TO %s_e2e_broken", table, table);
+        e2e_sql(sql, NULL);
+        send_req(r, auth, m, path, body);
+        snprintf(sql, sizeof sql, "ALTER TABLE %s_e2e_broken RENAME TO %s", table, table);
+        e2e_sql(sql, NULL);
+        return 0;
+    }
+    case 503: {
+        ck_assert_msg(dead_up, "the stack without a database did not start");
+        if (strcmp(tmpl, "/healthz") == 0)
+            return -1;
+        snprintf(hdrs, sizeof hdrs, "%s%s", auth ? auth : "",
+                 body ? "Content-Type: application/json\r\n" : "");
+        memset(r, 0, sizeof *r);
+        r->status = httpc(dead.port, m, path, hdrs, body, body ? strlen(body) : 0, &r->raw, 30000);
+        if (r->raw.body && r->raw.body_len)
+            r->json = json_tokener_parse(r->raw.body);
+        return 0;
+    }
+    default:
+        return -1;
+    }
+    send_req(r, auth, m, path, body);
+    return 0;
+}
+
+/* What every operation can answer, as this program knows how to provoke it: the document must
+ * list exactly these. */
+static int expected_statuses(const char *tmpl, const char *method, int *out)
+{
+    int n = 0;
+    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0;
+    int health = strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0;
+    int has_body = strcmp(method, "post") == 0 || strcmp(method, "patch") == 0;
+    int has_param = strchr(tmpl, '{') != NULL;
+    if (strcmp(method, "options") == 0) {
+        out[n++] = 204;
+        return n;
+    }
+    out[n++] = strcmp(method, "post") == 0 ? 201 : 200;
+    if (health) {
+        if (strcmp(tmpl, "/readyz") == 0)
+            out[n++] = 503;
+        return n;
+    }
+    if (is_public) {
+        out[n++] = 404;
+        out[n++] = 429;
+        out[n++] = 500;
+        out[n++] = 503;
+        return n;
+    }
+    int get_agents = strcmp(tmpl, "/agents") == 0 && strcmp(method, "get") == 0;
+    if (!get_agents)
+        out[n++] = 400;
+    out[n++] = 401;
+    out[n++] = 403;
+    if (has_param || (strcmp(tmpl, "/leads") == 0 && strcmp(method, "post") == 0))
+        out[n++] = 404;
+    if (strstr(tmpl, "/status"))
+        out[n++] = 409;
+    if (has_body) {
+        out[n++] = 413;
+        out[n++] = 415;
+    }
+    out[n++] = 500;
+    out[n++] = 503;
+    return n;
+}
+
+START_TEST(t_openapi_matches_service)
+{
+    doc = load_doc();
+    ck_assert_str_eq(json_object_get_string(jget(doc, "openapi")), "3.1.0");
+    json_object *bearer = jget(jget(jget(doc, "components"), "securitySchemes"), "bearer");
+    ck_assert_str_eq(json_object_get_string(jget(bearer, "type")), "http");
+    ck_assert_str_eq(json_object_get_string(jget(bearer, "scheme")), "bearer");
+    json_object *global_sec = jget(doc, "security");
+    ck_assert(global_sec && json_object_array_length(global_sec) == 1);
+
+    e2e_tenant_new(&T, "OpenAPI", 0);
+    e2e_tenant_new(&O, "OpenAPI other", 0);
+    e2e_lead_new(&T, NULL, "Doc lead", 86400, lead_id, booking_id, token);
+
+    /* every route of the service is documented */
+    const char *routes[] = {"/leads",
+                            "/leads/stats",
+                            "/leads/{id}",
+                            "/bookings/meeting/{meetingToken}",
+                            "/bookings/{id}/status",
+                            "/agents",
+                            "/agents/{id}",
+                            "/agents/by-link/{publicLink}",
+                            "/healthz",
+                            "/readyz"};
+    json_object *paths = jget(doc, "paths");
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!jget(paths, routes[i]))
+            mismatch("route %s is not documented", routes[i]);
+
+    int ops = 0, checks = 0;
+    json_object_object_foreach(paths, tmpl, item)
+    {
+        static const char *const methods[] = {"get",     "post", "patch", "delete",
+                                              "options", "put",  "head"};
+        for (size_t mi = 0; mi < sizeof methods / sizeof methods[0]; mi++) {
+            json_object *op = jget(item, methods[mi]);
+            if (!op)
+                continue;
+            ops++;
+            /* security: public routes say so, the others inherit bearer */
+            int public_route = strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0 ||
+                               (strcmp(tmpl, "/bookings/meeting/{meetingToken}") == 0 &&
+                                strcmp(methods[mi], "get") == 0);
+            json_object *sec = jget(op, "security");
+            if (public_route != (sec && json_object_array_length(sec) == 0))
+                mismatch("%s %s: security %s", methods[mi], tmpl,
+                         public_route ? "should be [] (public)" : "should be bearer");
+
+            json_object *responses = jget(op, "responses");
+            int want[32];
+            int nwant = expected_statuses(tmpl, methods[mi], want);
+            for (int w = 0; w < nwant; w++) {
+                char code[8];
+                snprintf(code, sizeof code, "%d", want[w]);
+                if (!jget(responses, code))
+                    mismatch("%s %s: the service answers %d, not documented", methods[mi], tmpl,
+                             want[w]);
+            }
+            json_object_object_foreach(responses, code, resp)
+            {
+                int status = atoi(code);
+                char ctx[256];
+                snprintf(ctx, sizeof ctx, "%s %s -> %d", methods[mi], tmpl, status);
+                struct e2e_resp r;
+                memset(&r, 0, sizeof r);
+                if (produce(tmpl, methods[mi], status, &r) != 0) {
+                    mismatch("%s: documented, but no request here produces it", ctx);
+                    continue;
+                }
+                check_response(resp, &r, status, ctx);
+                checks++;
+                /* a documented JSON 200 answered to Accept: text/calendar as well */
+                if (status == 200 &&
+                    jget(jget(deref(resp), "content"), "text/calendar; charset=utf-8")) {
+                    struct e2e_resp cal;
+                    e2e_meeting(&cal, token, "text/calendar");
+                    check_response(resp, &cal, 200, "get meeting (text/calendar)");
+                    e2e_free(&cal);
+                }
+                e2e_free(&r);
+            }
+        }
+        /* any other method */
+        json_object *other = jget(item, "x-other-methods");
+        json_object *r405 = jget(other, "405");
+        if (!r405) {
+            mismatch("%s: x-other-methods 405 not documented", tmpl);
+            continue;
+        }
+        struct e2e_resp r;
+        produce(tmpl, "put", 405, &r);
+        char ctx[256];
+        snprintf(ctx, sizeof ctx, "PUT %s -> 405", tmpl);
+        check_response(r405, &r, 405, ctx);
+        checks++;
+        e2e_free(&r);
+    }
+    ck_assert_int_ge(ops, 14);
+    ck_assert_msg(nfail == 0,
+                  "%d mismatches between doc/openapi.yaml and the service (%d checks):\n%s", nfail,
+                  checks, failures);
+    json_object_put(doc);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("openapi");
+    TCase *tc = e2e_tcase("openapi", 240);
+    tcase_add_test(tc, t_openapi_matches_service);
+    suite_add_tcase(s, tc);
+    /* started here, not in the (forked) test, so that it is stopped whatever the test did */
+    const char *lines[] = {"db = host=/nonexistent/leadbook-no-pg dbname=none", NULL};
+    dead_up = stack_start(&dead, lines) == 0;
+    int rc = e2e_main("openapi", s);
+    if (dead_up)
+        stack_stop(&dead);
+    return rc;
+}
