@@ -1,0 +1,195 @@
+# t/bench/lib.sh: the benchmark stack (build, PostgreSQL, seed, leadbookd, nginx) for t/bench/run
+# and t/bench/up. Sourced by bash; every function works on the globals below. Everything runs on
+# loopback / unix sockets in one temporary directory ($W); bench_stop kills only the processes
+# started here (by PID) and removes $W.
+
+here=${here:?}
+top=$(cd "$here/../.." && pwd)
+build=${BENCH_BUILD:-$top/build-bench}
+W=""            # work dir
+CI=""           # libpq conninfo of the bench database
+PORT=""         # nginx HTTP port on 127.0.0.1
+LB_PID=""       # leadbookd master
+LB_CONF=""      # its config file
+LB_WORKERS=${LB_WORKERS:-0}
+LB_EXTRA=()     # extra "key = value" lines for leadbookd's config (--lb-set)
+PUBLIC_RATE=${PUBLIC_RATE:-1000000}
+NGINX_KEEP_ACCESS_LOG=${NGINX_KEEP_ACCESS_LOG:-1}
+
+log() { printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+bench_build() {
+    if [ -f "$top/Makefile" ]; then
+        die "$top/Makefile exists (in-tree build): VPATH configure refuses; run 'make distclean' in $top"
+    fi
+    [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi) >/dev/null
+    mkdir -p "$build"
+    if [ ! -f "$build/Makefile" ]; then
+        log "configure in $build (CFLAGS=-O2 -g)"
+        (cd "$build" && ../configure CFLAGS="-O2 -g" >configure.out 2>&1) ||
+            die "configure failed: see $build/configure.out"
+    fi
+    log "make leadbookd leadbookctl in $build"
+    make -C "$build" -j"$(nproc)" leadbookd leadbookctl >"$build/make.out" 2>&1 ||
+        die "build failed (someone else's file?): see $build/make.out"
+    # shellcheck disable=SC2046
+    cc -O2 -D_GNU_SOURCE -I"$top/src" -I"$build" $(pkg-config --cflags libpq 2>/dev/null) \
+        -I/usr/include/postgresql -o "$build/catalog-dump" "$here/catalog-dump.c" \
+        "$build/libleadbook.a" -lpq -ljson-c -lfcgi -luuid ||
+        die "catalog-dump does not build against $build/libleadbook.a"
+}
+
+free_port() {
+    local p
+    for p in $(shuf -i 20000-29999 -n 50); do
+        if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+    done
+    die "no free port"
+}
+
+psql_q() { psql "$CI" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+
+bench_start_db() {
+    W=$(mktemp -d /tmp/lbbench.XXXXXX)
+    chmod 0755 "$W"
+    log "work dir $W; starting PostgreSQL"
+    local base
+    base=$(PGCTL_FSYNC=${PGCTL_FSYNC:-on} "$top/t/lib/pgctl" start "$W/pg")
+    psql "$base" -X -q -c 'CREATE DATABASE bench' >/dev/null
+    CI="${base% dbname=*} dbname=bench"
+    "$build/leadbookctl" --db "$CI" --sql-dir "$top/sql" migrate >/dev/null ||
+        die "migrate failed"
+}
+
+# lb_write_conf WORKERS: leadbookd's config for this stack (+ the --lb-set lines).
+lb_write_conf() {
+    LB_CONF=$W/leadbookd.conf
+    {
+        echo "listen = unix:$W/app.sock"
+        echo "workers = $1"
+        echo "max_requests = 0" # no recycling: the RSS figures must see one worker's whole life
+        echo "db = $CI"
+        echo "log_level = info"
+        local kv
+        for kv in "${LB_EXTRA[@]}"; do echo "$kv"; done
+    } >"$LB_CONF"
+}
+
+lb_start() {
+    lb_write_conf "${1:-$LB_WORKERS}"
+    rm -f "$W/app.sock"
+    "$build/leadbookd" -c "$LB_CONF" 2>>"$W/leadbookd.log" &
+    LB_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        [ -S "$W/app.sock" ] && return 0
+        kill -0 "$LB_PID" 2>/dev/null || die "leadbookd exited: $(tail -5 "$W/leadbookd.log")"
+        sleep 0.05
+    done
+    die "leadbookd did not create its socket"
+}
+
+lb_stop() {
+    [ -n "$LB_PID" ] || return 0
+    kill -TERM "$LB_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 100); do kill -0 "$LB_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$LB_PID" 2>/dev/null || true
+    wait "$LB_PID" 2>/dev/null || true
+    LB_PID=""
+}
+
+lb_workers() { ps -o pid= --ppid "$LB_PID" | tr -d ' '; }
+
+nginx_start() {
+    PORT=$(free_port)
+    "$top/scripts/nginx-conf" --out "$W/nginx" --listen "127.0.0.1:$PORT" \
+        --socket "$W/app.sock" >/dev/null
+    # Bench override 1: the public meeting path is limited to 5 r/s per client address, and
+    # every wrk connection comes from 127.0.0.1: raise the rate (the limit_req code path stays).
+    # Within one millisecond nginx counts every request against the burst whatever the rate,
+    # so the burst goes up too.
+    sed -i -e "s/rate=5r\/s;/rate=${PUBLIC_RATE}r\/s;/" \
+        -e "s/limit_req zone=leadbook_public burst=10 nodelay;/limit_req zone=leadbook_public burst=${PUBLIC_RATE} nodelay;/" \
+        "$W/nginx/leadbook.conf"
+    grep -q "rate=${PUBLIC_RATE}r/s;" "$W/nginx/leadbook.conf" &&
+        grep -q "burst=${PUBLIC_RATE} nodelay" "$W/nginx/leadbook.conf" || die "rate override failed"
+    if [ "$NGINX_KEEP_ACCESS_LOG" = 0 ]; then
+        sed -i 's|access_log .* leadbook;|access_log off;|' "$W/nginx/leadbook.conf"
+    fi
+    nginx -t -q -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
+        die "nginx -t failed"
+    nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log"
+    local i
+    for i in $(seq 1 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] &&
+            return 0
+        sleep 0.05
+    done
+    die "no 200 from /healthz through nginx"
+}
+
+nginx_stop() {
+    [ -n "$W" ] && [ -f "$W/nginx/nginx.pid" ] || return 0
+    local pid
+    pid=$(cat "$W/nginx/nginx.pid")
+    kill -QUIT "$pid" 2>/dev/null || true
+    local i
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$W/nginx/nginx.pid"
+}
+
+bench_stop() {
+    set +e
+    lb_stop
+    nginx_stop
+    if [ -n "$W" ]; then
+        "$top/t/lib/pgctl" destroy "$W/pg" >/dev/null 2>&1
+        if [ "${BENCH_KEEP_DIR:-0}" = 1 ]; then log "kept $W"; else rm -rf "$W"; fi
+    fi
+}
+
+# --- data -------------------------------------------------------------------------------------
+
+# make_tenant NAME NAGENTS: prints the tenant id; agents with 24 h links.
+make_tenant() {
+    local t
+    t=$(psql_q -c "INSERT INTO tenants (name, user_id) VALUES ('Bench $1', 'bench-$1') RETURNING id" | head -1)
+    psql_q -c "INSERT INTO agents (tenant_id, name, knowledge, created_at)
+               SELECT '$t', 'Agent $1' || g, 'Knows everything about product line ' || g,
+                      now() - g * interval '1 minute'
+               FROM generate_series(1, $2) g" >/dev/null
+    echo "$t"
+}
+
+# make_key TENANT: prints "KEY_ID KEY" (through leadbookctl key create, as an operator would)
+make_key() {
+    "$build/leadbookctl" --db "$CI" key create --tenant "$1" --label bench |
+        jq -r '"\(.id) \(.key)"'
+}
+
+seed_tenant() { # TENANT N PFX MODE
+    psql "$CI" -X -q -v tenant="$1" -v n="$2" -v pfx="$3" -v mode="$4" -f "$here/seed-tenant.sql"
+}
+
+# --- load generators --------------------------------------------------------------------------
+
+# to_ms "4.80ms" -> 4.80
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.2f", n }'
+}
+
+access_lines() { [ -f "$W/nginx/access.log" ] && wc -l <"$W/nginx/access.log" || echo 0; }
+
+# statuses_since LINE: "200:1234 404:2" of the nginx access log after line LINE.
+statuses_since() {
+    [ -f "$W/nginx/access.log" ] || { echo "-"; return; }
+    tail -n +"$(($1 + 1))" "$W/nginx/access.log" |
+        sed -nE 's/^[^"]*"[^"]*" ([0-9]{3}) .*/\1/p' | sort | uniq -c |
+        awk '{ printf "%s%s:%s", sep, $2, $1; sep = " " }'
+}
