@@ -74,7 +74,7 @@ START_TEST(t_lead_rules)
                         "name must be a string", "name should not be empty",
                         "email must be an email", "email should not be empty",
                         "scheduledAt must be a valid ISO 8601 date string",
-                        "scheduledAt should not be empty", NULL);
+                        "scheduledAt should not be empty", E2E_END);
     e2e_free(&r);
 
     post(&r, "/leads", "{\"agentId\":null,\"name\":null,\"email\":null,\"scheduledAt\":null}");
@@ -82,21 +82,21 @@ START_TEST(t_lead_rules)
                         "name must be a string", "name should not be empty",
                         "email must be an email", "email should not be empty",
                         "scheduledAt must be a valid ISO 8601 date string",
-                        "scheduledAt should not be empty", NULL);
+                        "scheduledAt should not be empty", E2E_END);
     e2e_free(&r);
 
     post(&r, "/leads",
          "{\"agentId\":\"x\",\"name\":\"\",\"email\":\"nope\",\"scheduledAt\":\"tomorrow\"}");
     e2e_expect_messages(&r, "agentId must be a UUID", "name should not be empty",
                         "email must be an email",
-                        "scheduledAt must be a valid ISO 8601 date string", NULL);
+                        "scheduledAt must be a valid ISO 8601 date string", E2E_END);
     e2e_free(&r);
 
     /* wrong types */
     post(&r, "/leads", "{\"agentId\":5,\"name\":7,\"email\":true,\"scheduledAt\":[]}");
     e2e_expect_messages(&r, "agentId must be a UUID", "name must be a string",
                         "email must be an email",
-                        "scheduledAt must be a valid ISO 8601 date string", NULL);
+                        "scheduledAt must be a valid ISO 8601 date string", E2E_END);
     e2e_free(&r);
 
     /* whitespace-only name, past date, date without zone */
@@ -106,14 +106,14 @@ START_TEST(t_lead_rules)
              T.agent_id);
     post(&r, "/leads", body);
     e2e_expect_messages(&r, "name should not be empty", "scheduledAt must not be in the past",
-                        NULL);
+                        E2E_END);
     e2e_free(&r);
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"N\",\"email\":\"a@example.com\","
              "\"scheduledAt\":\"2031-01-01T10:00:00\"}",
              T.agent_id);
     post(&r, "/leads", body);
-    e2e_expect_messages(&r, "scheduledAt must be a valid ISO 8601 date string", NULL);
+    e2e_expect_messages(&r, "scheduledAt must be a valid ISO 8601 date string", E2E_END);
     e2e_free(&r);
 
     /* name: 200 characters are fine (in code points), 201 are not */
@@ -129,7 +129,7 @@ START_TEST(t_lead_rules)
              "\"scheduledAt\":\"%s\"}",
              T.agent_id, name, future);
     post(&r, "/leads", body);
-    e2e_expect_messages(&r, "name must be shorter than or equal to 200 characters", NULL);
+    e2e_expect_messages(&r, "name must be shorter than or equal to 200 characters", E2E_END);
     e2e_free(&r);
     name[400] = '\0';
     snprintf(body, sizeof body,
@@ -152,7 +152,7 @@ START_TEST(t_lead_rules)
                  "\"scheduledAt\":\"%s\"}",
                  T.agent_id, emails[i], i == 5 ? "@example.com" : "", future);
         post(&r, "/leads", body);
-        e2e_expect_messages(&r, "email must be an email", NULL);
+        e2e_expect_messages(&r, "email must be an email", E2E_END);
         e2e_free(&r);
     }
 
@@ -163,7 +163,7 @@ START_TEST(t_lead_rules)
              T.id, future);
     post(&r, "/leads", body);
     e2e_expect_messages(&r, "property tenantId should not exist", "property extra should not exist",
-                        "agentId must be a UUID", NULL);
+                        "agentId must be a UUID", E2E_END);
     e2e_free(&r);
 
     /* a NUL character in the name */
@@ -172,7 +172,7 @@ START_TEST(t_lead_rules)
              "\"scheduledAt\":\"%s\"}",
              T.agent_id, future);
     post(&r, "/leads", body);
-    e2e_expect_messages(&r, "name must not contain null characters", NULL);
+    e2e_expect_messages(&r, "name must not contain null characters", E2E_END);
     e2e_free(&r);
 
     /* an unknown agent of a valid shape */
@@ -184,7 +184,7 @@ START_TEST(t_lead_rules)
     e2e_expect_error(&r, 404, "Agent with id 00000000-0000-4000-8000-000000000000 not found");
     e2e_free(&r);
 
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", T.id, NULL),
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", T.id, E2E_END),
                      1);
     battery_end();
 }
@@ -200,12 +200,12 @@ START_TEST(t_agent_rules)
 
     post(&r, "/agents", "{}");
     e2e_expect_messages(&r, "name must be a string", "name should not be empty",
-                        "knowledge must be a string", "knowledge should not be empty", NULL);
+                        "knowledge must be a string", "knowledge should not be empty", E2E_END);
     e2e_free(&r);
 
     post(&r, "/agents", "{\"name\":\"\",\"knowledge\":\"short\"}");
     e2e_expect_messages(&r, "name should not be empty",
-                        "knowledge must be longer than or equal to 10 characters", NULL);
+                        "knowledge must be longer than or equal to 10 characters", E2E_END);
     e2e_free(&r);
 
     char longname[128];
@@ -216,7 +216,7 @@ START_TEST(t_agent_rules)
              longname);
     post(&r, "/agents", body);
     e2e_expect_messages(&r, "name must be shorter than or equal to 100 characters",
-                        "linkExpiryHours must not be less than 1", NULL);
+                        "linkExpiryHours must not be less than 1", E2E_END);
     e2e_free(&r);
 
     struct {
@@ -241,7 +241,7 @@ START_TEST(t_agent_rules)
                  "{\"name\":\"N\",\"knowledge\":\"Long enough text.\",\"linkExpiryHours\":%s}",
                  hours[i].value);
         post(&r, "/agents", body);
-        e2e_expect_messages(&r, hours[i].msg1, hours[i].msg2, NULL);
+        e2e_expect_messages(&r, hours[i].msg1, hours[i].msg2, E2E_END);
         e2e_free(&r);
     }
     /* 24.0 and 2.4e1 are the integer 24 (JavaScript numbers) */
@@ -253,27 +253,27 @@ START_TEST(t_agent_rules)
 
     post(&r, "/agents", "{\"name\":\"N\",\"knowledge\":\"abc\\u0000defghijkl\",\"x\":1}");
     e2e_expect_messages(&r, "property x should not exist",
-                        "knowledge must not contain null characters", NULL);
+                        "knowledge must not contain null characters", E2E_END);
     e2e_free(&r);
     post(&r, "/agents", "{\"name\":\"N\",\"knowledge\":\"Long enough text.\",\"tenantId\":\"t\"}");
-    e2e_expect_messages(&r, "tenantId must be a UUID", NULL);
+    e2e_expect_messages(&r, "tenantId must be a UUID", E2E_END);
     e2e_free(&r);
 
     /* PATCH: every field optional, the same rules */
     char path[128];
     snprintf(path, sizeof path, "/agents/%s", T.agent_id);
     e2e_call(&r, &T, "PATCH", path, "{\"name\":\"\"}");
-    e2e_expect_messages(&r, "name should not be empty", NULL);
+    e2e_expect_messages(&r, "name should not be empty", E2E_END);
     e2e_free(&r);
     e2e_call(&r, &T, "PATCH", path, "{\"linkExpiryHours\":null,\"foo\":1}");
     e2e_expect_messages(&r, "property foo should not exist",
-                        "linkExpiryHours must be an integer number", NULL);
+                        "linkExpiryHours must be an integer number", E2E_END);
     e2e_free(&r);
     e2e_call(&r, &T, "PATCH", path, "{\"knowledge\":\"tiny\"}");
-    e2e_expect_messages(&r, "knowledge must be longer than or equal to 10 characters", NULL);
+    e2e_expect_messages(&r, "knowledge must be longer than or equal to 10 characters", E2E_END);
     e2e_free(&r);
     char name[64];
-    e2e_sql_value(name, sizeof name, "SELECT name FROM agents WHERE id = $1", T.agent_id, NULL);
+    e2e_sql_value(name, sizeof name, "SELECT name FROM agents WHERE id = $1", T.agent_id, E2E_END);
     ck_assert_str_eq(name, "Agent Smith");
     battery_end();
 }
@@ -288,10 +288,10 @@ START_TEST(t_bodies)
 
     /* empty, whitespace */
     e2e_raw(&r, T.auth, "POST", "/agents", "", 0);
-    e2e_expect_messages(&r, "body should not be empty", NULL);
+    e2e_expect_messages(&r, "body should not be empty", E2E_END);
     e2e_free(&r);
     e2e_raw(&r, T.auth, "POST", "/agents", " \r\n\t ", 5);
-    e2e_expect_messages(&r, "body should not be empty", NULL);
+    e2e_expect_messages(&r, "body should not be empty", E2E_END);
     e2e_free(&r);
 
     /* malformed JSON */
@@ -307,25 +307,25 @@ START_TEST(t_bodies)
         e2e_free(&r);
     }
     e2e_raw(&r, T.auth, "POST", "/agents", "{\"name\":\"\xff\xfe\"}", 12);
-    e2e_expect_messages(&r, "body must be valid UTF-8", NULL);
+    e2e_expect_messages(&r, "body must be valid UTF-8", E2E_END);
     e2e_free(&r);
     e2e_raw(&r, T.auth, "POST", "/agents", "{\"name\":\"\xc0\xaf\"}", 12); /* overlong '/' */
-    e2e_expect_messages(&r, "body must be valid UTF-8", NULL);
+    e2e_expect_messages(&r, "body must be valid UTF-8", E2E_END);
     e2e_free(&r);
     e2e_raw(&r, T.auth, "POST", "/agents", "{\"name\":\"\xed\xa0\x80\"}", 13); /* surrogate */
-    e2e_expect_messages(&r, "body must be valid UTF-8", NULL);
+    e2e_expect_messages(&r, "body must be valid UTF-8", E2E_END);
     e2e_free(&r);
 
     /* not an object; duplicates */
     const char *notobj[] = {"[]", "\"x\"", "42", "null", "true"};
     for (size_t i = 0; i < 5; i++) {
         e2e_raw(&r, T.auth, "POST", "/agents", notobj[i], strlen(notobj[i]));
-        e2e_expect_messages(&r, "body must be a JSON object", NULL);
+        e2e_expect_messages(&r, "body must be a JSON object", E2E_END);
         e2e_free(&r);
     }
     const char *dup = "{\"name\":\"A\",\"name\":\"B\",\"knowledge\":\"Long enough text.\"}";
     e2e_raw(&r, T.auth, "POST", "/agents", dup, strlen(dup));
-    e2e_expect_messages(&r, "body must not contain duplicate property names", NULL);
+    e2e_expect_messages(&r, "body must not contain duplicate property names", E2E_END);
     e2e_free(&r);
 
     /* 10000 levels of nesting */
@@ -338,7 +338,7 @@ START_TEST(t_bodies)
         deep[n++] = ']';
     deep[n++] = '}';
     e2e_raw(&r, T.auth, "POST", "/agents", deep, n);
-    e2e_expect_messages(&r, "body must not be nested deeper than 16 levels", NULL);
+    e2e_expect_messages(&r, "body must not be nested deeper than 16 levels", E2E_END);
     e2e_free(&r);
     /* an unclosed 10000 levels */
     e2e_raw(&r, T.auth, "POST", "/agents", deep, 8 + depth);
@@ -349,7 +349,7 @@ START_TEST(t_bodies)
     /* a huge number as a value of a string field */
     const char *huge = "{\"name\":1e999999,\"knowledge\":-0.0000000000000000000000000001e-99999}";
     e2e_raw(&r, T.auth, "POST", "/agents", huge, strlen(huge));
-    e2e_expect_messages(&r, "name must be a string", "knowledge must be a string", NULL);
+    e2e_expect_messages(&r, "name must be a string", "knowledge must be a string", E2E_END);
     e2e_free(&r);
 
     /* content types */
@@ -377,7 +377,7 @@ START_TEST(t_bodies)
     memcpy(big + limit - 2, "\"}", 2);
     e2e_raw(&r, T.auth, "POST", "/agents", big, limit);
     e2e_expect_messages(&r, "name must be shorter than or equal to 100 characters",
-                        "knowledge must be a string", "knowledge should not be empty", NULL);
+                        "knowledge must be a string", "knowledge should not be empty", E2E_END);
     e2e_free(&r);
     memset(big + pre, 'x', limit + 1 - (size_t)pre - 2);
     memcpy(big + limit - 1, "\"}", 2);
@@ -385,8 +385,8 @@ START_TEST(t_bodies)
     expect_4xx(&r, 413, "65537 bytes");
     e2e_free(&r);
     free(big);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", T.id, NULL),
-                     2);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", T.id, E2E_END), 2);
     battery_end();
 }
 END_TEST

@@ -16,10 +16,10 @@ START_TEST(t_defect1_lead_without_booking)
     e2e_sql("CREATE OR REPLACE FUNCTION e2e_fail_booking() RETURNS trigger LANGUAGE plpgsql AS $$ "
             "BEGIN IF NEW.scheduled_at = '2033-03-03T03:03:03.303Z' THEN "
             "RAISE EXCEPTION 'e2e probe: booking insert refused'; END IF; RETURN NEW; END $$",
-            NULL);
+            E2E_END);
     e2e_sql("CREATE TRIGGER e2e_fail_booking BEFORE INSERT ON bookings FOR EACH ROW EXECUTE "
             "FUNCTION e2e_fail_booking()",
-            NULL);
+            E2E_END);
     char body[512];
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"Atomicity probe\",\"email\":\"p@example.com\","
@@ -27,9 +27,9 @@ START_TEST(t_defect1_lead_without_booking)
              t.agent_id);
     struct e2e_resp r;
     e2e_call(&r, &t, "POST", "/leads", body);
-    long leads = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", t.id, NULL);
-    e2e_sql("DROP TRIGGER e2e_fail_booking ON bookings", NULL);
-    e2e_sql("DROP FUNCTION e2e_fail_booking()", NULL);
+    long leads = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", t.id, E2E_END);
+    e2e_sql("DROP TRIGGER e2e_fail_booking ON bookings", E2E_END);
+    e2e_sql("DROP FUNCTION e2e_fail_booking()", E2E_END);
     e2e_expect_error(&r, 500, "Internal server error");
     ck_assert_ptr_null(strstr(r.raw.body, "probe"));
     ck_assert_int_eq(leads, 0);
@@ -40,11 +40,11 @@ START_TEST(t_defect1_lead_without_booking)
     e2e_free(&r);
     ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads l JOIN bookings b ON b.lead_id = "
                                   "l.id WHERE l.tenant_id = $1",
-                                  t.id, NULL),
+                                  t.id, E2E_END),
                      1);
     ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads l WHERE l.tenant_id = $1 AND NOT "
                                   "EXISTS (SELECT 1 FROM bookings b WHERE b.lead_id = l.id)",
-                                  t.id, NULL),
+                                  t.id, E2E_END),
                      0);
 }
 END_TEST
@@ -65,7 +65,7 @@ START_TEST(t_defect2_no_tenant_check)
     e2e_free(&r);
     ck_assert_int_eq(e2e_set_status(&b, booking, "CANCELLED"), 404);
     char st[32];
-    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", booking, NULL);
+    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", booking, E2E_END);
     ck_assert_str_eq(st, "PENDING");
     e2e_call(&r, &b, "GET", "/leads", NULL);
     e2e_expect(&r, 200);
@@ -112,10 +112,10 @@ START_TEST(t_defect3_no_authentication)
             e2e_free(&r);
         }
     }
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", t.id, NULL),
-                     1);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", t.id, E2E_END), 1);
     char st[32];
-    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", booking, NULL);
+    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", booking, E2E_END);
     ck_assert_str_eq(st, "PENDING");
 }
 END_TEST
@@ -143,7 +143,7 @@ START_TEST(t_defect4_any_status_change)
         e2e_free(&r);
     }
     char st[32];
-    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", booking, NULL);
+    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", booking, E2E_END);
     ck_assert_str_eq(st, "COMPLETED");
 }
 END_TEST
@@ -159,7 +159,7 @@ START_TEST(t_defect5_stats_in_memory_and_wrong_expired)
     ck_assert_int_eq(e2e_set_status(&t, booking, "COMPLETED"), 200);
     e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '10 days', expires_at = now() - "
             "interval '9 days' WHERE id = $1",
-            booking, NULL);
+            booking, E2E_END);
     /* 20000 more leads with bookings: 5000 of each of PENDING future, PENDING past expiry,
      * CANCELLED past expiry, COMPLETED past expiry */
     e2e_sql("WITH l AS (INSERT INTO leads (tenant_id, agent_id, name, email) SELECT $1, $2, "
@@ -171,7 +171,7 @@ START_TEST(t_defect5_stats_in_memory_and_wrong_expired)
             "(CASE n % 4 WHEN 0 THEN 'PENDING' WHEN 1 THEN 'PENDING' WHEN 2 THEN 'CANCELLED' "
             "ELSE 'COMPLETED' END)::booking_status "
             "FROM (SELECT id, row_number() OVER () AS n FROM l) l",
-            t.id, t.agent_id, NULL);
+            t.id, t.agent_id, E2E_END);
     struct e2e_resp r;
     e2e_call(&r, &t, "GET", "/leads/stats", NULL);
     e2e_expect(&r, 200);
@@ -197,8 +197,8 @@ START_TEST(t_defect6_meeting_leaks_records)
     struct e2e_resp r;
     e2e_meeting(&r, token, NULL);
     e2e_expect(&r, 200);
-    e2e_keys(e2e_get(r.json, "lead"), "id", "name", "email", NULL);
-    e2e_keys(e2e_get(r.json, "agent"), "id", "name", "knowledge", NULL);
+    e2e_keys(e2e_get(r.json, "lead"), "id", "name", "email", E2E_END);
+    e2e_keys(e2e_get(r.json, "agent"), "id", "name", "knowledge", E2E_END);
     ck_assert(!json_object_object_get_ex(r.json, "tenantId", NULL));
     const char *leaks[] = {"tenantId", "publicLink", "linkExpiryHours", "bookedAt",
                            "userId",   t.id,         t.agent_link};
@@ -215,7 +215,7 @@ START_TEST(t_defect7_unbounded_lists)
     e2e_tenant_new(&t, "Defect 7", 0);
     e2e_sql("INSERT INTO leads (tenant_id, agent_id, name, email) SELECT $1, $2, 'Bulk ' || g, "
             "'bulk@example.com' FROM generate_series(1, 1500) g",
-            t.id, t.agent_id, NULL);
+            t.id, t.agent_id, E2E_END);
     struct e2e_resp r;
     char link[1024];
     e2e_call(&r, &t, "GET", "/leads", NULL);

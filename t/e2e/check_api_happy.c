@@ -33,7 +33,7 @@ START_TEST(t_create_lead)
     struct e2e_resp r;
     e2e_call(&r, &t, "POST", "/leads", body);
     e2e_expect(&r, 201);
-    e2e_keys(r.json, "lead", "booking", "meetingToken", NULL);
+    e2e_keys(r.json, "lead", "booking", "meetingToken", E2E_END);
     json_object *lead = e2e_get(r.json, "lead"), *b = e2e_get(r.json, "booking");
     e2e_check_lead(lead);
     e2e_check_booking(b);
@@ -54,13 +54,13 @@ START_TEST(t_create_lead)
 
     /* in the database: one lead, one booking, one history row (created, by this key) */
     const char *lead_id = e2e_str(lead, "id"), *booking_id = e2e_str(b, "id");
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", t.id, NULL),
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", t.id, E2E_END),
                      1);
     ck_assert_int_eq(
-        e2e_sql_long("SELECT count(*) FROM bookings WHERE lead_id = $1", lead_id, NULL), 1);
+        e2e_sql_long("SELECT count(*) FROM bookings WHERE lead_id = $1", lead_id, E2E_END), 1);
     ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM booking_events WHERE booking_id = $1 AND "
                                   "from_status IS NULL AND to_status = 'PENDING'",
-                                  booking_id, NULL),
+                                  booking_id, E2E_END),
                      1);
     e2e_free(&r);
 
@@ -70,7 +70,7 @@ START_TEST(t_create_lead)
     ck_assert(e2e_is_v4_uuid(tok2));
     ck_assert_int_eq(e2e_sql_long("SELECT count(DISTINCT meeting_token) FROM bookings WHERE "
                                   "tenant_id = $1",
-                                  t.id, NULL),
+                                  t.id, E2E_END),
                      2);
 }
 END_TEST
@@ -88,7 +88,7 @@ START_TEST(t_list_leads)
     e2e_sql("INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, expires_at, "
             "created_at) SELECT tenant_id, id, agent_id, now() + interval '1 day', "
             "now() + interval '2 days', created_at - interval '1 hour' FROM leads WHERE id = $1",
-            ids[0], NULL);
+            ids[0], E2E_END);
 
     struct e2e_resp r;
     char link[1024];
@@ -197,22 +197,22 @@ START_TEST(t_stats)
     ck_assert_int_eq(e2e_set_status(&t, b[4], "COMPLETED"), 200); /* completed, expiry passed */
     e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '3 days', expires_at = now() - "
             "interval '2 days' WHERE id = $1",
-            b[4], NULL);
+            b[4], E2E_END);
     ck_assert_int_eq(e2e_set_status(&t, b[5], "CANCELLED"), 200); /* cancelled */
     ck_assert_int_eq(e2e_set_status(&t, b[6], "EXPIRED"), 200);   /* expired (status) */
     /* b7: PENDING past its expiry: expired, not upcoming */
     e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '2 days', expires_at = now() - "
             "interval '1 day' WHERE id = $1",
-            b[7], NULL);
+            b[7], E2E_END);
     /* b8: CONFIRMED past its expiry: expired and confirmed */
     ck_assert_int_eq(e2e_set_status(&t, b[8], "CONFIRMED"), 200);
     e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '2 days', expires_at = now() - "
             "interval '1 day' WHERE id = $1",
-            b[8], NULL);
+            b[8], E2E_END);
     /* b9: PENDING, started an hour ago, not yet expired: neither upcoming nor expired */
     e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '1 hour', expires_at = now() + "
             "interval '23 hours' WHERE id = $1",
-            b[9], NULL);
+            b[9], E2E_END);
     /* a second agent: 8 leads, 1 completed -> 12.5 % rounds half up to 13 */
     e2e_agent_new(&t, "Second agent", agent2);
     for (int i = 0; i < 8; i++)
@@ -223,7 +223,7 @@ START_TEST(t_stats)
     e2e_call(&r, &t, "GET", "/leads/stats", NULL);
     e2e_expect(&r, 200);
     e2e_keys(r.json, "totalLeads", "upcoming", "completed", "expired", "confirmed", "cancelled",
-             "conversionRate", NULL);
+             "conversionRate", E2E_END);
     ck_assert_int_eq(e2e_int(r.json, "totalLeads"), 18);
     ck_assert_int_eq(e2e_int(r.json, "upcoming"), 2 + 7);
     ck_assert_int_eq(e2e_int(r.json, "completed"), 3);
@@ -290,7 +290,7 @@ START_TEST(t_meeting_public)
     ck_assert_ptr_nonnull(e2e_header(&r, "Cache-Control", cc, sizeof cc));
     ck_assert_str_eq(cc, "no-store");
     e2e_keys(r.json, "id", "leadId", "agentId", "scheduledAt", "status", "expiresAt",
-             "meetingToken", "createdAt", "updatedAt", "isExpired", "lead", "agent", NULL);
+             "meetingToken", "createdAt", "updatedAt", "isExpired", "lead", "agent", E2E_END);
     assert_no_tenant_id(r.json);
     ck_assert_ptr_null(strstr(r.raw.body, t.id));
     ck_assert_str_eq(e2e_str(r.json, "id"), booking_id);
@@ -301,11 +301,11 @@ START_TEST(t_meeting_public)
     json_object *v = e2e_get(r.json, "isExpired");
     ck_assert(json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v));
     json_object *lead = e2e_get(r.json, "lead"), *agent = e2e_get(r.json, "agent");
-    e2e_keys(lead, "id", "name", "email", NULL);
+    e2e_keys(lead, "id", "name", "email", E2E_END);
     ck_assert_str_eq(e2e_str(lead, "id"), lead_id);
     ck_assert_str_eq(e2e_str(lead, "name"), "Alan Turing");
     ck_assert_str_eq(e2e_str(lead, "email"), "alan@example.org");
-    e2e_keys(agent, "id", "name", "knowledge", NULL);
+    e2e_keys(agent, "id", "name", "knowledge", E2E_END);
     ck_assert_str_eq(e2e_str(agent, "id"), t.agent_id);
     ck_assert_str_eq(e2e_str(agent, "name"), "Agent Smith");
     ck_assert_str_eq(e2e_str(agent, "knowledge"), "Knows everything about the houses for sale.");
@@ -349,13 +349,13 @@ START_TEST(t_meeting_public)
     /* expired by time: isExpired true */
     e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '2 days', expires_at = now() - "
             "interval '1 day' WHERE id = $1",
-            booking_id, NULL);
+            booking_id, E2E_END);
     e2e_meeting(&r, token, NULL);
     e2e_expect(&r, 200);
     ck_assert(json_object_get_boolean(e2e_get(r.json, "isExpired")));
     e2e_free(&r);
     /* a COMPLETED booking is never expired */
-    e2e_sql("UPDATE bookings SET status = 'COMPLETED' WHERE id = $1", booking_id, NULL);
+    e2e_sql("UPDATE bookings SET status = 'COMPLETED' WHERE id = $1", booking_id, E2E_END);
     e2e_meeting(&r, token, NULL);
     e2e_expect(&r, 200);
     ck_assert(!json_object_get_boolean(e2e_get(r.json, "isExpired")));
@@ -392,11 +392,11 @@ START_TEST(t_patch_status)
     e2e_sql_value(who, sizeof who,
                   "SELECT key_id FROM booking_events WHERE booking_id = $1 AND from_status = "
                   "'PENDING' AND to_status = 'CONFIRMED'",
-                  bid, NULL);
+                  bid, E2E_END);
     ck_assert_str_eq(who, t.key_id);
     ck_assert_int_eq(e2e_set_status(&t, bid, "COMPLETED"), 200);
     char st[32];
-    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", bid, NULL);
+    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", bid, E2E_END);
     ck_assert_str_eq(st, "COMPLETED");
 }
 END_TEST
@@ -462,7 +462,7 @@ START_TEST(t_agents_crud)
     e2e_sql_value(expires, sizeof expires,
                   "SELECT expires_at - scheduled_at FROM bookings WHERE "
                   "id = $1",
-                  bid, NULL);
+                  bid, E2E_END);
     ck_assert_str_eq(expires, "1 day");
 
     /* update */
@@ -489,13 +489,13 @@ START_TEST(t_agents_crud)
     e2e_sql_value(expires, sizeof expires,
                   "SELECT expires_at - scheduled_at FROM bookings WHERE "
                   "id = $1",
-                  bid, NULL);
+                  bid, E2E_END);
     ck_assert_str_eq(expires, "1 day");
 
     /* delete: the agent, its leads, bookings and their history go */
     e2e_callf(&r, &t, "DELETE", NULL, "/agents/%s", a1);
     e2e_expect(&r, 200);
-    e2e_keys(r.json, "message", NULL);
+    e2e_keys(r.json, "message", E2E_END);
     const char *msg = e2e_str(r.json, "message");
     size_t ml = strlen(msg);
     ck_assert_msg(strncmp(msg, "Agent ", 6) == 0 && strstr(msg, a1) && ml > 21 &&
@@ -517,13 +517,14 @@ START_TEST(t_agents_crud)
     e2e_callf(&r, &t, "DELETE", NULL, "/agents/%s", a1);
     e2e_expect_error(&r, 404, NULL);
     e2e_free(&r);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE agent_id = $1", a1, NULL), 0);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM bookings WHERE agent_id = $1", a1, NULL),
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE agent_id = $1", a1, E2E_END),
+                     0);
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM bookings WHERE agent_id = $1", a1, E2E_END),
                      0);
     ck_assert_int_eq(
-        e2e_sql_long("SELECT count(*) FROM booking_events WHERE booking_id = $1", bid, NULL), 0);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", t.id, NULL),
-                     2);
+        e2e_sql_long("SELECT count(*) FROM booking_events WHERE booking_id = $1", bid, E2E_END), 0);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", t.id, E2E_END), 2);
     json_object_put(created);
 }
 END_TEST

@@ -33,7 +33,7 @@ static void snapshot(const char *tenant, char *out, size_t len)
                   "(SELECT json_agg(x ORDER BY x.id)::text FROM bookings x WHERE tenant_id = $1), "
                   "(SELECT json_agg(x ORDER BY x.seq)::text FROM booking_events x "
                   "WHERE tenant_id = $1))",
-                  tenant, NULL);
+                  tenant, E2E_END);
 }
 
 /* No string value anywhere in o equals one of A's ids. */
@@ -127,7 +127,7 @@ START_TEST(t_writes_are_isolated)
     world_new(&w);
     char before[65536], after[65536];
     snapshot(w.a.id, before, sizeof before);
-    long b_leads = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, NULL);
+    long b_leads = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, E2E_END);
     struct e2e_resp r;
 
     /* a lead for A's agent */
@@ -159,8 +159,8 @@ START_TEST(t_writes_are_isolated)
 
     snapshot(w.a.id, after, sizeof after);
     ck_assert_str_eq(after, before);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, NULL),
-                     b_leads);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, E2E_END), b_leads);
 }
 END_TEST
 
@@ -225,12 +225,13 @@ START_TEST(t_foreign_tenant_id_is_403)
 
     snapshot(w.a.id, after, sizeof after);
     ck_assert_str_eq(after, before);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", w.b.id, NULL),
-                     1);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, NULL),
-                     1);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM agents WHERE tenant_id = $1", w.b.id, E2E_END), 1);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, E2E_END), 1);
     char name[128];
-    e2e_sql_value(name, sizeof name, "SELECT name FROM agents WHERE id = $1", w.b.agent_id, NULL);
+    e2e_sql_value(name, sizeof name, "SELECT name FROM agents WHERE id = $1", w.b.agent_id,
+                  E2E_END);
     ck_assert_str_eq(name, "Agent Smith");
 
     /* the caller's own tenantId is fine */
@@ -333,7 +334,7 @@ START_TEST(t_missing_authorization_nginx)
     expect_nginx_401(&r);
     e2e_free(&r);
     char st[32];
-    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", bid, NULL);
+    e2e_sql_value(st, sizeof st, "SELECT status FROM bookings WHERE id = $1", bid, E2E_END);
     ck_assert_str_eq(st, "PENDING");
 }
 END_TEST
@@ -361,7 +362,7 @@ START_TEST(t_revoked_key)
         e2e_expect(&r, 200);
         e2e_free(&r);
     }
-    json_object *o = e2e_ctl("key", "revoke", key2, NULL);
+    json_object *o = e2e_ctl("key", "revoke", key2, E2E_END);
     json_object_put(o);
     /* the very next request, and every one after it, in whichever worker */
     for (int i = 0; i < 24; i++) {
@@ -380,7 +381,7 @@ START_TEST(t_revoked_key)
     e2e_raw(&r, auth2, "DELETE", path, NULL, 0);
     e2e_expect_401(&r);
     e2e_free(&r);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE id = $1", t.agent_id, NULL),
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE id = $1", t.agent_id, E2E_END),
                      1);
 }
 END_TEST

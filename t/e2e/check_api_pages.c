@@ -80,7 +80,7 @@ static void assert_order(char (*ids)[37], int n)
         e2e_sql_value(us, sizeof us,
                       "SELECT (extract(epoch FROM created_at) * 1000000)::bigint FROM leads WHERE "
                       "id = $1",
-                      ids[i], NULL);
+                      ids[i], E2E_END);
         ck_assert(us[0] != '\0');
         if (prev_us) {
             long long a = atoll(prev_us), b = atoll(us);
@@ -148,7 +148,7 @@ START_TEST(t_walk_with_concurrent_inserts)
     e2e_sql("INSERT INTO leads (tenant_id, agent_id, name, email, created_at) SELECT $1, $2, "
             "'Tie ' || g, 'tie@example.com', date_trunc('second', now()) - interval '1 hour' "
             "FROM generate_series(1, 10) g",
-            t.id, t.agent_id, NULL);
+            t.id, t.agent_id, E2E_END);
 
     /* what existed before the walk */
     PGresult *before = pgtest_sql(e2e_conninfo(), "SELECT id FROM leads WHERE tenant_id = $1", 1,
@@ -162,7 +162,7 @@ START_TEST(t_walk_with_concurrent_inserts)
     struct walk w = {malloc(sizeof(char[37]) * MAX_IDS), 0, 0};
     walk_all(&t, "/leads?limit=7", 7, &w);
     stop_inserter(ins, stop_fd);
-    long after = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", t.id, NULL);
+    long after = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", t.id, E2E_END);
     ck_assert_msg(after > nbefore, "no lead was inserted during the walk");
 
     /* every lead that existed before the walk: exactly once */
@@ -197,7 +197,7 @@ START_TEST(t_walk_one_agent_and_limits)
     ck_assert_int_eq(w.pages, 3);
     for (int i = 0; i < w.n; i++)
         ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM leads WHERE id = $1 AND agent_id = $2",
-                                      w.ids[i], agent2, NULL),
+                                      w.ids[i], agent2, E2E_END),
                          1);
     assert_order(w.ids, w.n);
 

@@ -54,6 +54,7 @@ static json_object *load_doc(void)
     ck_assert_msg(f != NULL, "cannot open %s", path);
     size_t cap = 1 << 20, len = 0;
     char *text = malloc(cap), line[4096];
+    ck_assert_ptr_nonnull(text);
     int in_header = 1;
     while (fgets(line, sizeof line, f)) {
         if (in_header && line[0] == '#')
@@ -62,7 +63,9 @@ static json_object *load_doc(void)
         size_t l = strlen(line);
         if (len + l + 1 > cap) {
             cap *= 2;
-            text = realloc(text, cap);
+            char *grown = realloc(text, cap);
+            ck_assert_ptr_nonnull(grown);
+            text = grown;
         }
         memcpy(text + len, line, l);
         len += l;
@@ -466,10 +469,10 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
         char sql[256];
         const char *table = table_of(tmpl);
         snprintf(sql, sizeof sql, "ALTER TABLE %s RENAME TO %s_e2e_broken", table, table);
-        e2e_sql(sql, NULL);
+        e2e_sql(sql, E2E_END);
         send_req(r, auth, m, path, body);
         snprintf(sql, sizeof sql, "ALTER TABLE %s_e2e_broken RENAME TO %s", table, table);
-        e2e_sql(sql, NULL);
+        e2e_sql(sql, E2E_END);
         return 0;
     }
     case 503: {

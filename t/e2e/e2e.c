@@ -91,7 +91,7 @@ json_object *e2e_ctl(const char *first, ...)
 
 void e2e_key_new(const struct e2e_tenant *t, char *auth, size_t authlen, char key_id[37])
 {
-    json_object *k = e2e_ctl("key", "create", "--tenant", t->id, "--label", "e2e", NULL);
+    json_object *k = e2e_ctl("key", "create", "--tenant", t->id, "--label", "e2e", E2E_END);
     snprintf(auth, authlen, "Authorization: Bearer %s\r\n", e2e_str(k, "key"));
     snprintf(key_id, 37, "%s", e2e_str(k, "id"));
     json_object_put(k);
@@ -100,11 +100,11 @@ void e2e_key_new(const struct e2e_tenant *t, char *auth, size_t authlen, char ke
 void e2e_tenant_new(struct e2e_tenant *t, const char *name, int link_expiry_hours)
 {
     memset(t, 0, sizeof *t);
-    json_object *o = e2e_ctl("tenant", "create", "--name", name, NULL);
+    json_object *o = e2e_ctl("tenant", "create", "--name", name, E2E_END);
     snprintf(t->id, sizeof t->id, "%s", e2e_str(o, "id"));
     json_object_put(o);
 
-    o = e2e_ctl("key", "create", "--tenant", t->id, "--label", "e2e", NULL);
+    o = e2e_ctl("key", "create", "--tenant", t->id, "--label", "e2e", E2E_END);
     snprintf(t->key, sizeof t->key, "%s", e2e_str(o, "key"));
     snprintf(t->key_id, sizeof t->key_id, "%s", e2e_str(o, "id"));
     snprintf(t->auth, sizeof t->auth, "Authorization: Bearer %s\r\n", t->key);
@@ -113,7 +113,8 @@ void e2e_tenant_new(struct e2e_tenant *t, const char *name, int link_expiry_hour
     char hours[16];
     snprintf(hours, sizeof hours, "%d", link_expiry_hours > 0 ? link_expiry_hours : 24);
     o = e2e_ctl("agent", "create", "--tenant", t->id, "--name", "Agent Smith", "--knowledge",
-                "Knows everything about the houses for sale.", "--link-expiry-hours", hours, NULL);
+                "Knows everything about the houses for sale.", "--link-expiry-hours", hours,
+                E2E_END);
     snprintf(t->agent_id, sizeof t->agent_id, "%s", e2e_str(o, "id"));
     snprintf(t->agent_link, sizeof t->agent_link, "%s", e2e_str(o, "publicLink"));
     json_object_put(o);
@@ -388,7 +389,7 @@ int64_t e2e_ts_us(const char *s)
 void e2e_check_agent(json_object *a)
 {
     e2e_keys(a, "id", "tenantId", "name", "knowledge", "publicLink", "linkExpiryHours", "createdAt",
-             "updatedAt", NULL);
+             "updatedAt", E2E_END);
     ck_assert(e2e_is_v4_uuid(e2e_str(a, "id")));
     CHECK_UUID(a, "tenantId");
     ck_assert(e2e_is_v4_uuid(e2e_str(a, "publicLink")));
@@ -416,14 +417,14 @@ static void check_lead_fields(json_object *l)
 void e2e_check_lead(json_object *l)
 {
     e2e_keys(l, "id", "agentId", "tenantId", "name", "email", "bookedAt", "createdAt", "updatedAt",
-             NULL);
+             E2E_END);
     check_lead_fields(l);
 }
 
 void e2e_check_lead_full(json_object *l)
 {
     e2e_keys(l, "id", "agentId", "tenantId", "name", "email", "bookedAt", "createdAt", "updatedAt",
-             "bookings", "agent", NULL);
+             "bookings", "agent", E2E_END);
     check_lead_fields(l);
     json_object *bs = e2e_get(l, "bookings");
     ck_assert(json_object_is_type(bs, json_type_array));
@@ -437,7 +438,7 @@ void e2e_check_lead_full(json_object *l)
         prev = c;
     }
     json_object *a = e2e_get(l, "agent");
-    e2e_keys(a, "id", "name", "publicLink", NULL);
+    e2e_keys(a, "id", "name", "publicLink", E2E_END);
     ck_assert_str_eq(e2e_str(a, "id"), e2e_str(l, "agentId"));
     CHECK_UUID(a, "publicLink");
     e2e_str(a, "name");
@@ -446,7 +447,7 @@ void e2e_check_lead_full(json_object *l)
 void e2e_check_booking(json_object *b)
 {
     e2e_keys(b, "id", "leadId", "agentId", "tenantId", "scheduledAt", "status", "expiresAt",
-             "meetingToken", "createdAt", "updatedAt", NULL);
+             "meetingToken", "createdAt", "updatedAt", E2E_END);
     ck_assert(e2e_is_v4_uuid(e2e_str(b, "id")));
     CHECK_UUID(b, "leadId");
     CHECK_UUID(b, "agentId");

@@ -15,6 +15,8 @@
 #include "stack.h"
 
 #define E2E_JSON_CT "application/json; charset=utf-8"
+/* The end of the argument lists of the variadic helpers below (a pointer, never a bare 0). */
+#define E2E_END ((const char *)NULL)
 
 /* A tenant with one live key and one agent. */
 struct e2e_tenant {
