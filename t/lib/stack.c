@@ -70,9 +70,39 @@ static pid_t read_pid(const char *path)
     return (pid_t)pid;
 }
 
+/* A failing Check assertion ends the test process with exit(): the stacks it started must not
+ * outlive it, so every started stack is stopped at exit unless stack_stop already did. */
+#define STACKS_MAX 8
+static struct stack *started[STACKS_MAX];
+static pid_t started_by;
+
+static void stop_leftovers(void)
+{
+    if (getpid() != started_by)
+        return; /* a forked client of the test, not the test itself */
+    for (int i = 0; i < STACKS_MAX; i++)
+        if (started[i])
+            stack_stop(started[i]);
+}
+
+static void remember(struct stack *s)
+{
+    if (started_by != getpid()) {
+        memset(started, 0, sizeof started);
+        started_by = getpid();
+        atexit(stop_leftovers);
+    }
+    for (int i = 0; i < STACKS_MAX; i++)
+        if (!started[i]) {
+            started[i] = s;
+            return;
+        }
+}
+
 int stack_start(struct stack *s, const char *const *config_lines)
 {
     memset(s, 0, sizeof *s);
+    remember(s);
     snprintf(s->dir, sizeof s->dir, "/tmp/leadbook-e2e.XXXXXX");
     if (!mkdtemp(s->dir))
         return -1;
@@ -148,6 +178,9 @@ int stack_wait_master(struct stack *s, int timeout_ms)
 
 void stack_stop(struct stack *s)
 {
+    for (int i = 0; i < STACKS_MAX; i++)
+        if (started[i] == s)
+            started[i] = NULL;
     if (s->nginx > 0) {
         kill(s->nginx, SIGQUIT);
         for (int i = 0; i < 100 && kill(s->nginx, 0) == 0; i++)
