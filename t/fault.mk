@@ -3,14 +3,19 @@
 # and start it), leadbookd and nginx (t/lib/stack), on loopback only; run under t/lib/with-pg
 # like the rest of make check. t/fault/fenv.c is their shared support.
 FAULT_SUPPORT = t/fault/fenv.c t/fault/fenv.h $(E2E_SUPPORT)
-FAULT_CFLAGS = $(E2E_CFLAGS) -pthread
+FAULT_CFLAGS = $(E2E_CFLAGS) -I$(top_srcdir)/t/fault -pthread
 FAULT_LDADD = $(UNIT_LDADD) -lpthread
 
-FAULT_TESTS = t/security/check_log_path t/fault/check_fault_harness t/fault/check_pg_restart t/fault/check_pg_restart_idle
+FAULT_TESTS = t/security/check_log_path t/security/check_security t/security/check_nginx_logs \
+	t/security/check_ratelimit t/fault/check_fault_harness t/fault/check_pg_restart \
+	t/fault/check_pg_restart_idle
 # Known bug, reproduced by the test (see the issue 8 report): a worker that was idle while
 # PostgreSQL restarted answers its first request with 503 although the database is back
 # (src/db.c uses the connection the server closed). Remove from here once db.c is fixed.
-XFAIL_TESTS = t/fault/check_pg_restart_idle
+# Known bug (conf/nginx/leadbook.conf): the access log format logs "$request", i.e. the whole
+# request line with meeting tokens in paths and anything in query strings. Remove from here
+# once the site file logs a masked path.
+XFAIL_TESTS = t/fault/check_pg_restart_idle t/security/check_nginx_logs
 
 if HAVE_CHECK
 check_PROGRAMS += $(FAULT_TESTS)
@@ -29,3 +34,12 @@ t_fault_check_pg_restart_idle_LDADD = $(FAULT_LDADD)
 t_security_check_log_path_SOURCES = t/security/check_log_path.c
 t_security_check_log_path_CFLAGS = $(UNIT_CFLAGS)
 t_security_check_log_path_LDADD = $(UNIT_LDADD)
+t_security_check_security_SOURCES = t/security/check_security.c $(FAULT_SUPPORT)
+t_security_check_security_CFLAGS = $(FAULT_CFLAGS)
+t_security_check_security_LDADD = $(FAULT_LDADD)
+t_security_check_nginx_logs_SOURCES = t/security/check_security.c $(FAULT_SUPPORT)
+t_security_check_nginx_logs_CFLAGS = $(FAULT_CFLAGS) -DLB_NGINX_LOGS
+t_security_check_nginx_logs_LDADD = $(FAULT_LDADD)
+t_security_check_ratelimit_SOURCES = t/security/check_security.c $(FAULT_SUPPORT)
+t_security_check_ratelimit_CFLAGS = $(FAULT_CFLAGS) -DLB_RATELIMIT
+t_security_check_ratelimit_LDADD = $(FAULT_LDADD)
