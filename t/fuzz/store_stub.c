@@ -1,0 +1,608 @@
+/* store_stub: see store_stub.h. Linked into the whole-request target instead of src/db.c and
+ * src/store/ (every file), so no libpq is involved and every answer is deterministic. */
+#include "store_stub.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "fuzz_common.h"
+#include "sha256.h"
+#include "store/agents.h"
+#include "store/bookings.h"
+#include "store/keys.h"
+#include "store/leads.h"
+#include "store/tenants.h"
+#include "store/util.h"
+#include "validate.h"
+
+struct lb_db {
+    unsigned long generation;
+};
+
+static struct stub_control ctl;
+static struct stub_observed seen;
+static int revoked, notify_pending, credential;
+static unsigned long generation = 1;
+
+/* ---- control -------------------------------------------------------------------------------- */
+
+void stub_begin_input(void)
+{
+    stub_parse_control("", &ctl);
+    memset(&seen, 0, sizeof seen);
+    revoked = 0;
+    notify_pending = 0;
+    generation = 1;
+}
+
+void stub_begin_request(const struct stub_control *c, int credential_ok)
+{
+    ctl = *c;
+    memset(&seen, 0, sizeof seen);
+    if (ctl.revoke && !revoked)
+        revoked = notify_pending = 1;
+    if (ctl.reconnect)
+        generation++;
+    credential = credential_ok && !revoked;
+}
+
+const struct stub_observed *stub_observed(void)
+{
+    return &seen;
+}
+
+void stub_parse_control(const char *line, struct stub_control *c)
+{
+    static const char *const statuses[] = {"PENDING", "CONFIRMED", "COMPLETED", "EXPIRED",
+                                           "CANCELLED"};
+    memset(c, 0, sizeof *c);
+    c->answer = LB_OK;
+    c->booking_status = statuses[0];
+    c->next_created_us = INT64_C(1735689600000000);
+    const char *p = line;
+    if (*p == '@')
+        p++;
+    for (; *p && *p != ':'; p++) {
+        switch (*p) {
+        case 'o':
+            c->answer = LB_OK;
+            break;
+        case 'n':
+            c->answer = LB_NOT_FOUND;
+            break;
+        case 'c':
+            c->answer = LB_CONFLICT;
+            break;
+        case 'u':
+            c->answer = LB_UNAVAILABLE;
+            break;
+        case 'i':
+            c->answer = LB_INVALID;
+            break;
+        case 'e':
+            c->answer = LB_INTERNAL;
+            break;
+        case 'm':
+            c->more = 1;
+            break;
+        case 'r':
+            c->revoke = 1;
+            break;
+        case 'g':
+            c->reconnect = 1;
+            break;
+        case 't':
+            c->text_as_time = 1;
+            break;
+        case '<':
+            c->next_created_us = LB_TIME_MIN_US;
+            break;
+        case '>':
+            c->next_created_us = LB_TIME_MAX_US;
+            break;
+        case 'P':
+        case 'C':
+        case 'M':
+        case 'X':
+        case 'K':
+            c->booking_status = statuses[strchr("PCMXK", *p) - "PCMXK"];
+            break;
+        default:
+            break;
+        }
+    }
+    /* the text is made valid UTF-8 without NULs, as PostgreSQL would return it */
+    size_t o = 0;
+    if (*p == ':') {
+        const unsigned char *t = (const unsigned char *)p + 1;
+        size_t len = strlen((const char *)t);
+        for (size_t i = 0; i < len && o + 4 < sizeof c->text;) {
+            size_t n = 1;
+            if (ref_utf8_decode(t + i, len - i, &n) < 0) {
+                c->text[o++] = '?';
+                n = 1;
+            } else {
+                memcpy(c->text + o, t + i, n);
+                o += n;
+            }
+            i += n;
+        }
+    }
+    c->text[o] = '\0';
+}
+
+/* ---- checks of what the handlers pass ------------------------------------------------------- */
+
+static void check_uuid(const char *what, const char *id)
+{
+    char canon[LB_UUID_SIZE];
+    FUZZ_ASSERT(id && lb_validate_uuid(id, canon) == 0 && strcmp(canon, id) == 0,
+                "store got %s \"%s\": not a lowercase UUID", what, id ? id : "(null)");
+}
+
+static void check_text(const char *what, const char *s, size_t min, size_t max)
+{
+    FUZZ_ASSERT(s != NULL, "store got no %s", what);
+    size_t len = strlen(s), chars = ref_utf8_count(s, len);
+    FUZZ_ASSERT(ref_utf8_valid(s, len), "store got %s that is not valid UTF-8", what);
+    FUZZ_ASSERT(chars >= min && (max == 0 || chars <= max), "store got %s of %zu characters", what,
+                chars);
+}
+
+/* A call on the caller's tenant: only ever with the live credential's tenant. */
+static enum lb_status tenant_call(const char *fn, const char *tenant_id)
+{
+    FUZZ_ASSERT(credential, "%s called for a request without a valid credential", fn);
+    FUZZ_ASSERT(tenant_id && strcmp(tenant_id, STUB_TENANT) == 0, "%s called for tenant \"%s\"", fn,
+                tenant_id ? tenant_id : "(null)");
+    seen.tenant_calls++;
+    seen.data_calls++;
+    seen.data_status = ctl.answer;
+    if (ctl.answer == LB_UNAVAILABLE)
+        seen.unavailable = 1;
+    return ctl.answer;
+}
+
+__attribute__((noreturn)) static void unexpected(const char *fn)
+{
+    fuzz_fail("the API called %s, which no handler should use", fn);
+}
+
+/* ---- canned answers ------------------------------------------------------------------------- */
+
+#define TS "\"2025-01-01T10:00:00.000Z\""
+#define AGENT_ID "a9b8c7d6-e5f4-4a3b-8c2d-1e0f9a8b7c6d"
+#define LEAD_ID "0f1e2d3c-4b5a-4697-8877-665544332211"
+#define BOOKING_ID "11223344-5566-4778-8899-aabbccddeeff"
+#define TOKEN "99887766-5544-4332-a110-ffeeddccbbaa"
+#define LINK "12345678-9abc-4def-8123-456789abcdef"
+
+static void put_text(struct lb_buf *out)
+{
+    lb_buf_json_string(out, ctl.text[0] ? ctl.text : "Ada");
+}
+
+static void put_agent(struct lb_buf *out)
+{
+    lb_buf_puts(out, "{\"id\":\"" AGENT_ID "\",\"tenantId\":\"" STUB_TENANT "\",\"name\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"knowledge\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"publicLink\":\"" LINK "\",\"linkExpiryHours\":24,\"createdAt\":" TS
+                     ",\"updatedAt\":" TS "}");
+}
+
+/* The booking's members, without the braces. */
+static void put_booking_members(struct lb_buf *out, int with_tenant)
+{
+    lb_buf_puts(out, "\"id\":\"" BOOKING_ID "\",\"leadId\":\"" LEAD_ID "\",\"agentId\":\"" AGENT_ID
+                     "\",");
+    if (with_tenant)
+        lb_buf_puts(out, "\"tenantId\":\"" STUB_TENANT "\",");
+    lb_buf_puts(out, "\"scheduledAt\":");
+    if (ctl.text_as_time)
+        put_text(out);
+    else
+        lb_buf_puts(out, TS);
+    lb_buf_printf(out,
+                  ",\"status\":\"%s\",\"expiresAt\":" TS ",\"meetingToken\":\"" TOKEN
+                  "\",\"createdAt\":" TS ",\"updatedAt\":" TS,
+                  ctl.booking_status);
+}
+
+static void put_booking(struct lb_buf *out, int with_tenant)
+{
+    lb_buf_putc(out, '{');
+    put_booking_members(out, with_tenant);
+    lb_buf_putc(out, '}');
+}
+
+static void put_lead(struct lb_buf *out, int full)
+{
+    lb_buf_puts(out, "{\"id\":\"" LEAD_ID "\",\"agentId\":\"" AGENT_ID
+                     "\",\"tenantId\":\"" STUB_TENANT "\",\"name\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"email\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"bookedAt\":" TS ",\"createdAt\":" TS ",\"updatedAt\":" TS);
+    if (full) {
+        lb_buf_puts(out, ",\"bookings\":[");
+        put_booking(out, 1);
+        lb_buf_puts(out, "],\"agent\":{\"id\":\"" AGENT_ID "\",\"name\":");
+        put_text(out);
+        lb_buf_puts(out, ",\"publicLink\":\"" LINK "\"}");
+    }
+    lb_buf_putc(out, '}');
+}
+
+/* ---- db.h ----------------------------------------------------------------------------------- */
+
+const struct lb_db_stmt_set *const lb_db_catalog[] = {NULL};
+const struct lb_db_stmt_set store_tenants_statements = {NULL, 0};
+const struct lb_db_stmt_set store_keys_statements = {NULL, 0};
+const struct lb_db_stmt_set store_agents_statements = {NULL, 0};
+const struct lb_db_stmt_set store_leads_statements = {NULL, 0};
+const struct lb_db_stmt_set store_bookings_statements = {NULL, 0};
+
+struct lb_db *lb_db_new(const struct lb_db_options *opt)
+{
+    (void)opt;
+    return calloc(1, sizeof(struct lb_db));
+}
+
+void lb_db_free(struct lb_db *db)
+{
+    free(db);
+}
+
+void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *catalog)
+{
+    (void)db, (void)catalog;
+}
+
+enum lb_status lb_db_ready(struct lb_db *db)
+{
+    (void)db;
+    return LB_OK;
+}
+
+enum lb_status lb_db_ping(struct lb_db *db)
+{
+    (void)db;
+    if (ctl.answer == LB_UNAVAILABLE) {
+        seen.unavailable = 1;
+        return LB_UNAVAILABLE;
+    }
+    return LB_OK;
+}
+
+unsigned long lb_db_generation(const struct lb_db *db)
+{
+    (void)db;
+    return generation;
+}
+
+int lb_db_poll_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx)
+{
+    (void)db;
+    if (ctl.answer == LB_UNAVAILABLE)
+        return -1; /* the connection is broken: the cache must not be trusted */
+    if (notify_pending) {
+        notify_pending = 0;
+        cb(ctx, "unrelated_channel", STUB_KEY_ID);
+        cb(ctx, STORE_KEYS_CHANNEL, STUB_KEY_ID);
+        return 2;
+    }
+    return 0;
+}
+
+enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
+                          const char *const *values, PGresult **res)
+{
+    (void)db, (void)stmt, (void)nparams, (void)values, (void)res;
+    unexpected("lb_db_exec");
+}
+
+enum lb_status lb_db_exec_once(struct lb_db *db, const char *sql, int nparams,
+                               const char *const *values, PGresult **res)
+{
+    (void)db, (void)sql, (void)nparams, (void)values, (void)res;
+    unexpected("lb_db_exec_once");
+}
+
+enum lb_status lb_db_exec_script(struct lb_db *db, const char *sql)
+{
+    (void)db, (void)sql;
+    unexpected("lb_db_exec_script");
+}
+
+const char *lb_db_last_error(const struct lb_db *db)
+{
+    (void)db;
+    return "";
+}
+
+enum lb_status lb_db_status_from_sqlstate(const char *sqlstate)
+{
+    (void)sqlstate;
+    return LB_INTERNAL;
+}
+
+/* ---- store/util.h --------------------------------------------------------------------------- */
+
+enum lb_status store_exec_json(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
+                               const char *const *values, struct lb_buf *out)
+{
+    (void)db, (void)stmt, (void)nparams, (void)values, (void)out;
+    unexpected("store_exec_json");
+}
+
+enum lb_status store_append(struct lb_buf *out, const char *text)
+{
+    return lb_buf_puts(out, text) == 0 ? LB_OK : LB_INTERNAL;
+}
+
+/* ---- store/tenants.h, store/keys.h: the operator's calls, never the API's ------------------- */
+
+enum lb_status store_tenant_create(struct lb_db *db, const char *name, const char *user_id,
+                                   struct lb_buf *out)
+{
+    (void)db, (void)name, (void)user_id, (void)out;
+    unexpected("store_tenant_create");
+}
+
+enum lb_status store_tenant_get(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
+{
+    (void)db, (void)tenant_id, (void)out;
+    unexpected("store_tenant_get");
+}
+
+enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const char *label,
+                                struct lb_buf *out)
+{
+    (void)db, (void)tenant_id, (void)label, (void)out;
+    unexpected("store_key_create");
+}
+
+enum lb_status store_key_revoke(struct lb_db *db, const char *key_id, struct lb_buf *out)
+{
+    (void)db, (void)key_id, (void)out;
+    unexpected("store_key_revoke");
+}
+
+enum lb_status store_key_list(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
+{
+    (void)db, (void)tenant_id, (void)out;
+    unexpected("store_key_list");
+}
+
+/* The lookup accepts exactly one key, until it is revoked. */
+enum lb_status store_key_lookup(struct lb_db *db, const unsigned char hash[LB_SHA256_LEN],
+                                struct store_key_ref *ref)
+{
+    (void)db;
+    if (ctl.answer == LB_UNAVAILABLE) {
+        seen.unavailable = 1;
+        return LB_UNAVAILABLE;
+    }
+    unsigned char want[LB_SHA256_LEN];
+    lb_sha256(STUB_KEY, strlen(STUB_KEY), want);
+    if (revoked || memcmp(hash, want, sizeof want) != 0)
+        return LB_NOT_FOUND;
+    memcpy(ref->tenant_id, STUB_TENANT, sizeof ref->tenant_id);
+    memcpy(ref->key_id, STUB_KEY_ID, sizeof ref->key_id);
+    return LB_OK;
+}
+
+/* ---- store/agents.h ------------------------------------------------------------------------- */
+
+enum lb_status store_agent_create(struct lb_db *db, const char *tenant_id, const char *name,
+                                  const char *knowledge, int link_expiry_hours, struct lb_buf *out)
+{
+    (void)db;
+    check_text("agent name", name, 1, 100);
+    check_text("knowledge", knowledge, 10, 0);
+    FUZZ_ASSERT(link_expiry_hours == 0 || (link_expiry_hours >= 1 && link_expiry_hours <= 168),
+                "store got linkExpiryHours %d", link_expiry_hours);
+    enum lb_status st = tenant_call("store_agent_create", tenant_id);
+    if (st == LB_OK)
+        put_agent(out);
+    return st;
+}
+
+enum lb_status store_agent_list(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
+{
+    (void)db;
+    enum lb_status st = tenant_call("store_agent_list", tenant_id);
+    if (st == LB_OK) {
+        lb_buf_putc(out, '[');
+        put_agent(out);
+        lb_buf_putc(out, ']');
+    }
+    return st;
+}
+
+enum lb_status store_agent_get(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                               struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("agent id", agent_id);
+    enum lb_status st = tenant_call("store_agent_get", tenant_id);
+    if (st == LB_OK)
+        put_agent(out);
+    return st;
+}
+
+enum lb_status store_agent_by_link(struct lb_db *db, const char *tenant_id, const char *public_link,
+                                   struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("public link", public_link);
+    enum lb_status st = tenant_call("store_agent_by_link", tenant_id);
+    if (st == LB_OK)
+        put_agent(out);
+    return st;
+}
+
+enum lb_status store_agent_update(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                  const char *name, const char *knowledge, int link_expiry_hours,
+                                  struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("agent id", agent_id);
+    if (name)
+        check_text("agent name", name, 1, 100);
+    if (knowledge)
+        check_text("knowledge", knowledge, 10, 0);
+    FUZZ_ASSERT(link_expiry_hours == -1 || (link_expiry_hours >= 1 && link_expiry_hours <= 168),
+                "store got linkExpiryHours %d", link_expiry_hours);
+    enum lb_status st = tenant_call("store_agent_update", tenant_id);
+    if (st == LB_OK)
+        put_agent(out);
+    return st;
+}
+
+enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const char *agent_id)
+{
+    (void)db;
+    check_uuid("agent id", agent_id);
+    return tenant_call("store_agent_delete", tenant_id);
+}
+
+/* ---- store/leads.h -------------------------------------------------------------------------- */
+
+enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                 const char *name, const char *email, const char *scheduled_at,
+                                 const char *key_id, struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("agent id", agent_id);
+    check_text("lead name", name, 1, 200);
+    FUZZ_ASSERT(email && lb_validate_email(email) == 0, "store got email \"%s\"",
+                email ? email : "(null)");
+    int64_t us;
+    FUZZ_ASSERT(scheduled_at && lb_time_parse_iso8601(scheduled_at, &us) == 0,
+                "store got scheduled_at \"%s\"", scheduled_at ? scheduled_at : "(null)");
+    FUZZ_ASSERT(key_id && strcmp(key_id, STUB_KEY_ID) == 0, "store got key id \"%s\"",
+                key_id ? key_id : "(null)");
+    enum lb_status st = tenant_call("store_lead_create", tenant_id);
+    if (st == LB_OK) {
+        lb_buf_puts(out, "{\"lead\":");
+        put_lead(out, 0);
+        lb_buf_puts(out, ",\"booking\":");
+        put_booking(out, 1);
+        lb_buf_puts(out, ",\"meetingToken\":\"" TOKEN "\"}");
+    }
+    return st;
+}
+
+enum lb_status store_lead_list(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                               int limit, const struct store_cursor *after,
+                               struct store_cursor *next, int *has_more, struct lb_buf *out)
+{
+    (void)db;
+    if (agent_id)
+        check_uuid("agent filter", agent_id);
+    FUZZ_ASSERT(limit >= 1 && limit <= 1000, "store got limit %d", limit);
+    if (after) {
+        check_uuid("cursor id", after->id);
+        FUZZ_ASSERT(after->created_us >= LB_TIME_MIN_US && after->created_us <= LB_TIME_MAX_US,
+                    "store got cursor time %lld", (long long)after->created_us);
+    }
+    FUZZ_ASSERT(next && has_more, "store_lead_list without next/has_more");
+    enum lb_status st = tenant_call("store_lead_list", tenant_id);
+    if (st == LB_OK) {
+        lb_buf_putc(out, '[');
+        put_lead(out, 1);
+        lb_buf_putc(out, ']');
+        *has_more = ctl.more;
+        if (ctl.more) {
+            next->created_us = ctl.next_created_us;
+            memcpy(next->id, LEAD_ID, sizeof next->id);
+        }
+    }
+    return st;
+}
+
+enum lb_status store_lead_get(struct lb_db *db, const char *tenant_id, const char *lead_id,
+                              struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("lead id", lead_id);
+    enum lb_status st = tenant_call("store_lead_get", tenant_id);
+    if (st == LB_OK)
+        put_lead(out, 1);
+    return st;
+}
+
+enum lb_status store_lead_stats(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                struct lb_buf *out)
+{
+    (void)db;
+    if (agent_id)
+        check_uuid("agent filter", agent_id);
+    enum lb_status st = tenant_call("store_lead_stats", tenant_id);
+    if (st == LB_OK)
+        lb_buf_puts(out, "{\"totalLeads\":3,\"upcoming\":1,\"completed\":1,\"expired\":0,"
+                         "\"confirmed\":1,\"cancelled\":0,\"conversionRate\":33}");
+    return st;
+}
+
+/* ---- store/bookings.h ----------------------------------------------------------------------- */
+
+enum lb_status store_booking_meeting(struct lb_db *db, const char *meeting_token,
+                                     struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("meeting token", meeting_token);
+    seen.data_calls++;
+    seen.data_status = ctl.answer;
+    if (ctl.answer == LB_UNAVAILABLE)
+        seen.unavailable = 1;
+    if (ctl.answer != LB_OK)
+        return ctl.answer;
+    /* the public projection: no tenantId */
+    lb_buf_putc(out, '{');
+    put_booking_members(out, 0);
+    lb_buf_puts(out, ",\"isExpired\":false,\"lead\":{\"id\":\"" LEAD_ID "\",\"name\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"email\":");
+    put_text(out);
+    lb_buf_puts(out, "},\"agent\":{\"id\":\"" AGENT_ID "\",\"name\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"knowledge\":");
+    put_text(out);
+    lb_buf_puts(out, "}}");
+    return LB_OK;
+}
+
+enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
+                                        const char *booking_id, const char *new_status,
+                                        const char *key_id, struct lb_buf *out,
+                                        char from_status[STORE_STATUS_LEN])
+{
+    (void)db;
+    check_uuid("booking id", booking_id);
+    enum lb_booking_status bs;
+    FUZZ_ASSERT(new_status && lb_booking_status_parse(new_status, &bs) == 0,
+                "store got status \"%s\"", new_status ? new_status : "(null)");
+    FUZZ_ASSERT(key_id && strcmp(key_id, STUB_KEY_ID) == 0, "store got key id \"%s\"",
+                key_id ? key_id : "(null)");
+    FUZZ_ASSERT(from_status != NULL, "no from_status buffer");
+    enum lb_status st = tenant_call("store_booking_set_status", tenant_id);
+    if (st == LB_OK || st == LB_CONFLICT)
+        memcpy(from_status, ctl.booking_status, strlen(ctl.booking_status) + 1);
+    if (st == LB_OK)
+        put_booking(out, 1);
+    return st;
+}
+
+enum lb_status store_booking_expire_all(struct lb_db *db, long *count)
+{
+    (void)db, (void)count;
+    unexpected("store_booking_expire_all");
+}
