@@ -346,6 +346,50 @@ static void error_tail(struct lb_response *res, int status)
     lb_buf_putc(&res->body, '}');
 }
 
+/* Length of the well-formed UTF-8 sequence (RFC 3629) at s, or 0. Stops at a NUL. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c == 0xe0)
+        n = 3, lo = 0xa0;
+    else if (c >= 0xe1 && c <= 0xef)
+        n = 3, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c == 0xf0)
+        n = 4, lo = 0x90;
+    else if (c >= 0xf1 && c <= 0xf3)
+        n = 4;
+    else if (c == 0xf4)
+        n = 4, hi = 0x8f;
+    else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* Error messages quote the request (method, decoded path), which may be any bytes, and a
+ * "%.200s" may cut a character in two: every byte that is not part of well-formed UTF-8 becomes
+ * '?', so the JSON body is always valid UTF-8. */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
+
 void lb_response_error(struct lb_response *res, int status, const char *fmt, ...)
 {
     char msg[1024];
@@ -355,6 +399,7 @@ void lb_response_error(struct lb_response *res, int status, const char *fmt, ...
     va_end(ap);
     if (n < 0)
         msg[0] = '\0';
+    utf8_scrub(msg);
     error_head(res, status);
     lb_buf_json_string(&res->body, msg);
     error_tail(res, status);

@@ -163,6 +163,26 @@ START_TEST(t_json_string_escapes)
 }
 END_TEST
 
+/* Found by t/fuzz/fuzz_request: messages quoting the method or path were not valid UTF-8. */
+START_TEST(t_error_body_is_utf8)
+{
+    struct lb_response res;
+    lb_response_init(&res);
+    lb_response_error(&res, 404, "Cannot %s %s", "\xff\xfe", "/\xc3(\xed\xa0\x80\xf4\x90");
+    ck_assert_str_eq(
+        res.body.data,
+        "{\"statusCode\":404,\"message\":\"Cannot ?? /?(?????\",\"error\":\"Not Found\"}");
+    lb_response_error(&res, 404, "%s", "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"); /* kept */
+    ck_assert_str_eq(res.body.data, "{\"statusCode\":404,\"message\":\"\xc3\xa9 \xe2\x82\xac "
+                                    "\xf0\x9f\x98\x80\",\"error\":\"Not Found\"}");
+    /* a precision that cuts a character in two */
+    lb_response_error(&res, 404, "%.2s", "a\xc3\xa9");
+    ck_assert_str_eq(res.body.data,
+                     "{\"statusCode\":404,\"message\":\"a?\",\"error\":\"Not Found\"}");
+    lb_response_free(&res);
+}
+END_TEST
+
 START_TEST(t_log_path_masks_tokens)
 {
     char out[160];
@@ -245,6 +265,7 @@ int main(void)
     tcase_add_test(tc, t_error_body_shape);
     tcase_add_test(tc, t_serialize);
     tcase_add_test(tc, t_json_string_escapes);
+    tcase_add_test(tc, t_error_body_is_utf8);
     tcase_add_test(tc, t_log_path_masks_tokens);
     tcase_add_test(tc, t_dispatch_errors);
     suite_add_tcase(s, tc);
