@@ -44,6 +44,18 @@
 #define HUPS 2
 #define SLOW_HDR 40
 #define SLOW_BODY 24
+/* RSS growth allowed: master, a worker against the pre-fault workers, a worker over 6 s of
+ * steady load. Under AddressSanitizer freed memory sits in quarantine (up to 256 MB), so RSS
+ * says nothing about leaks there (LeakSanitizer does that job): only descriptors are exact. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MASTER_RSS_SLACK_KB (64 * 1024)
+#define WORKER_RSS_SLACK_KB (256 * 1024)
+#define STEADY_RSS_SLACK_KB (256 * 1024)
+#else
+#define MASTER_RSS_SLACK_KB 512
+#define WORKER_RSS_SLACK_KB 2048
+#define STEADY_RSS_SLACK_KB 1024
+#endif
 
 enum kind { K_POST, K_GET_LEAD, K_LIST, K_STATS, K_MEETING, K_SLOW_POST, K_NKINDS };
 static const char *const kind_name[K_NKINDS] = {"POST /leads",           "GET /leads/:id",
@@ -702,26 +714,29 @@ START_TEST(t_fault_harness)
         VIOLATION("the master is not the same process\n");
     if (after.mfds > before.mfds)
         VIOLATION("master fds grew from %d to %d\n", before.mfds, after.mfds);
-    if (after.mrss > before.mrss + 512)
+    if (after.mrss > before.mrss + MASTER_RSS_SLACK_KB)
         VIOLATION("master RSS grew from %ld to %ld kB\n", before.mrss, after.mrss);
-    int wfds_before = 0;
+    /* a worker holds one more descriptor while it serves a request (the accepted FastCGI
+     * connection): compare with the idle count, allow that one */
+    int wfds_before = before.n ? before.wfds[0] : 0;
     long wrss_before = 0;
     for (int i = 0; i < before.n; i++) {
-        if (before.wfds[i] > wfds_before)
+        if (before.wfds[i] < wfds_before)
             wfds_before = before.wfds[i];
         if (before.wrss[i] > wrss_before)
             wrss_before = before.wrss[i];
     }
     for (int i = 0; i < after.n; i++) {
-        if (after.wfds[i] > wfds_before)
+        if (after.wfds[i] > wfds_before + 1)
             VIOLATION("worker %ld has %d fds, workers had %d before the faults\n", (long)after.w[i],
                       after.wfds[i], wfds_before);
-        if (after.wrss[i] > wrss_before + 2048)
+        if (after.wrss[i] > wrss_before + WORKER_RSS_SLACK_KB)
             VIOLATION("worker %ld RSS %ld kB, workers had at most %ld kB before\n",
                       (long)after.w[i], after.wrss[i], wrss_before);
         for (int j = 0; j < steady_a.n; j++)
             if (steady_a.w[j] == after.w[i] &&
-                (after.wfds[i] != steady_a.wfds[j] || after.wrss[i] > steady_a.wrss[j] + 1024))
+                (after.wfds[i] > wfds_before + 1 ||
+                 after.wrss[i] > steady_a.wrss[j] + STEADY_RSS_SLACK_KB))
                 VIOLATION("worker %ld grew over 6 s of steady load: fds %d -> %d, rss %ld -> "
                           "%ld kB\n",
                           (long)after.w[i], steady_a.wfds[j], after.wfds[i], steady_a.wrss[j],

@@ -717,8 +717,8 @@ START_TEST(t_rate_limit_public_path)
                 char ct[128], ra[32];
                 ck_assert_str_eq(r.body, "{\"statusCode\":429,\"message\":\"Too Many "
                                          "Requests\",\"error\":\"Too Many Requests\"}");
-                ck_assert_str_eq(httpc_header(&r, "Content-Type", ct, sizeof ct),
-                                 "application/json");
+                ck_assert_ptr_nonnull(httpc_header(&r, "Content-Type", ct, sizeof ct));
+                ck_assert_msg(strncmp(ct, "application/json", 16) == 0, "429 as %s", ct);
                 ck_assert_ptr_nonnull(httpc_header(&r, "Retry-After", ra, sizeof ra));
             }
         } else {
