@@ -137,7 +137,7 @@ START_TEST(test_parse_every_day)
         for (int m = 1; m <= 12; m++) {
             int days = dim[m - 1] + (m == 2 && leap);
             for (int d = 1; d <= days + 1; d++) {
-                char s[40];
+                char s[64];
                 int64_t us = 0;
                 snprintf(s, sizeof s, "%04d-%02d-%02dT00:00:00Z", y, m, d);
                 int rc = lb_time_parse_iso8601(s, &us);
