@@ -3,6 +3,7 @@
  * each new connection gets every statement prepared again and bumps the generation. */
 #include "db.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,9 +167,27 @@ static int setup_session(struct lb_db *db)
     return 0;
 }
 
+/* PQstatus stays CONNECTION_OK on a socket the server has closed while we were idle (a restart
+ * sends FATAL 57P01 and EOF): read what is pending, without blocking, so that such a connection
+ * is noticed here and replaced before a request is spent on it. Notifications read this way
+ * stay queued for PQnotifies. */
+static int conn_alive(PGconn *conn)
+{
+    for (int i = 0; i < 4; i++) {
+        struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+        if (p.fd < 0)
+            return 0;
+        if (poll(&p, 1, 0) <= 0)
+            return 1; /* nothing pending: as alive as we can tell */
+        if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)
+            return 0;
+    }
+    return PQstatus(conn) == CONNECTION_OK;
+}
+
 enum lb_status lb_db_ready(struct lb_db *db)
 {
-    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK && conn_alive(db->conn))
         return LB_OK;
     disconnect(db);
     long long now = now_ms();
