@@ -23,7 +23,7 @@ INSERT INTO leads (id, tenant_id, agent_id, name, email, booked_at, created_at, 
 SELECT CASE WHEN :'pfx' = '' THEN gen_random_uuid()
             ELSE (:'pfx' || '1-0000-4000-8000-' || ((i * 7919) % 900000000000 + 100000000000))::uuid END,
        :'tenant', a.id, 'Lead ' || i, 'lead' || i || '@example.com', c.at, c.at, c.at
-FROM generate_series(1, :n) AS i
+FROM generate_series(1, :n::bigint) AS i
 CROSS JOIN LATERAL (SELECT now() - interval '60 days' * ((:n - i + 1)::float8 / :n) AS at) c
 JOIN seed_agents a ON a.k = i % (SELECT count(*) FROM seed_agents);
 
