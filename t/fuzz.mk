@@ -78,3 +78,5 @@ endif
 
 EXTRA_DIST += t/fuzz/run t/fuzz/README.md t/fuzz/corpus t/fuzz/regress t/fuzz/http.dict \
 	t/fuzz/json.dict t/fuzz/request.dict t/fuzz/time.dict
+# t/leaks/run: leadbookd under valgrind for 100,000 requests through nginx (no build rules).
+EXTRA_DIST += t/leaks/run t/leaks/load.lua t/leaks/leadbookd.supp
