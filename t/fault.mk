@@ -9,13 +9,8 @@ FAULT_LDADD = $(UNIT_LDADD) -lpthread
 FAULT_TESTS = t/security/check_log_path t/security/check_security t/security/check_nginx_logs \
 	t/security/check_ratelimit t/fault/check_fault_harness t/fault/check_pg_restart \
 	t/fault/check_pg_restart_idle
-# Known bug, reproduced by the test (see the issue 8 report): a worker that was idle while
-# PostgreSQL restarted answers its first request with 503 although the database is back
-# (src/db.c uses the connection the server closed). Remove from here once db.c is fixed.
-# Known bug (conf/nginx/leadbook.conf): the access log still shows a UUID path segment in full
-# outside /bookings/meeting/, so a meeting token sent to another route ("GET /leads/<token>",
-# "PATCH /bookings/<token>/status") is logged whole. Remove from here once it is masked.
-XFAIL_TESTS = t/security/check_nginx_logs
+# No expected failures: the two bugs these tests found (idle connection after a PostgreSQL
+# restart; tokens in nginx's access log) are fixed.
 
 if HAVE_CHECK
 check_PROGRAMS += $(FAULT_TESTS)
