@@ -13,9 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = fuzz_strndup(data, size);
     int64_t created = 0;
-    char id[LB_UUID_SIZE], again[LB_CURSOR_SIZE];
+    char id[LB_UUID_SIZE];
     if (lb_cursor_decode(s, &created, id) == 0) {
-        char canon[LB_UUID_SIZE];
+        char canon[LB_UUID_SIZE], again[LB_CURSOR_SIZE];
         FUZZ_ASSERT(lb_validate_uuid(id, canon) == 0 && strcmp(id, canon) == 0,
                     "decoded id \"%s\" is not a lowercase UUID", id);
         FUZZ_ASSERT(created >= LB_TIME_MIN_US && created <= LB_TIME_MAX_US,
@@ -50,9 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             (*p >= '0' && *p <= '9') || *p == '-' || *p == '_',
                         "cursor \"%s\" is not URL-safe", out);
         int64_t back = 0;
-        char bid[LB_UUID_SIZE], lower[LB_UUID_SIZE];
+        char bid[LB_UUID_SIZE];
         int rc = lb_cursor_decode(out, &back, bid);
         if (t >= LB_TIME_MIN_US && t <= LB_TIME_MAX_US) {
+            char lower[LB_UUID_SIZE];
             lb_validate_uuid(uuid, lower);
             FUZZ_ASSERT(rc == 0 && back == t && strcmp(bid, lower) == 0,
                         "cursor of (%lld, %s) does not decode back", (long long)t, uuid);
