@@ -21,7 +21,7 @@ EXTRA_DIST += \
 	conf/nginx/leadbook.conf \
 	conf/systemd/leadbook.socket conf/systemd/leadbook.service \
 	conf/systemd/leadbook-expire.service conf/systemd/leadbook-expire.timer \
-	doc/deploying.md \
+	README.md scripts/deps scripts/dev-up scripts/dev-down scripts/test-all scripts/lint \
 	scripts/nginx-conf \
 	t/deb-smoke \
 	debian/changelog debian/control debian/copyright debian/rules \
