@@ -173,6 +173,7 @@ static void check_response(const struct lb_request *req, const struct lb_respons
     } else {
         FUZZ_ASSERT(allowed_status(st), "status %d for %s %s", st, req->method_name, req->path);
     }
+    FUZZ_ASSERT(!(st == 401 && seen->credential), "the live key was refused (401)");
     if (st == 503)
         FUZZ_ASSERT(header_present(res, "Retry-After: "), "503 without Retry-After");
     if (st == 401)

@@ -46,6 +46,7 @@ void stub_begin_request(const struct stub_control *c, int credential_ok)
     if (ctl.reconnect)
         generation++;
     credential = credential_ok && !revoked;
+    seen.credential = credential;
 }
 
 const struct stub_observed *stub_observed(void)

@@ -32,6 +32,7 @@ struct stub_observed {
     int data_calls;  /* calls other than the key lookup */
     enum lb_status data_status;
     int tenant_calls; /* calls scoped to a tenant */
+    int credential;   /* the request carries the live key */
 };
 
 /* Per fuzz input: a fresh key (not revoked), generation 1. */
