@@ -656,7 +656,7 @@ START_TEST(t_fault_harness)
             struct rec *r = &thread_recs[t].r[i];
             if (r->kind != K_POST && r->kind != K_SLOW_POST)
                 continue;
-            struct dbrow key;
+            struct dbrow key = {0};
             snprintf(key.name, sizeof key.name, "%s", r->name);
             struct dbrow *row = bsearch(&key, rows, (size_t)nrows, sizeof *rows, dbrow_cmp);
             if (row)
