@@ -13,6 +13,7 @@ LB_PID=""       # leadbookd master
 LB_CONF=""      # its config file
 LB_WORKERS=${LB_WORKERS:-0}
 LB_EXTRA=()     # extra "key = value" lines for leadbookd's config (--lb-set)
+LB_ENV=()       # extra NAME=VALUE environment of leadbookd (--lb-env), e.g. libfcgi's knobs
 PUBLIC_RATE=${PUBLIC_RATE:-1000000}
 NGINX_KEEP_ACCESS_LOG=${NGINX_KEEP_ACCESS_LOG:-1}
 
@@ -72,14 +73,14 @@ lb_write_conf() {
         echo "db = $CI"
         echo "log_level = info"
         local kv
-        for kv in "${LB_EXTRA[@]}"; do echo "$kv"; done
+        for kv in ${LB_EXTRA[@]+"${LB_EXTRA[@]}"}; do echo "$kv"; done
     } >"$LB_CONF"
 }
 
 lb_start() {
     lb_write_conf "${1:-$LB_WORKERS}"
     rm -f "$W/app.sock"
-    "$build/leadbookd" -c "$LB_CONF" 2>>"$W/leadbookd.log" &
+    env ${LB_ENV[@]+"${LB_ENV[@]}"} "$build/leadbookd" -c "$LB_CONF" 2>>"$W/leadbookd.log" &
     LB_PID=$!
     local i
     for i in $(seq 1 200); do
