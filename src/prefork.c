@@ -222,7 +222,12 @@ static int spawn_worker(struct master *m)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        _exit(lb_worker_run(m->cfg, m->listen_fd, w->slot));
+        /* the worker needs none of the master's bookkeeping: free it (valgrind-clean exit) */
+        struct lb_config *cfg = m->cfg;
+        int listen_fd = m->listen_fd;
+        struct lb_slot *slot = w->slot;
+        free(m);
+        _exit(lb_worker_run(cfg, listen_fd, slot));
     }
     w->pid = pid;
     w->generation = m->generation;

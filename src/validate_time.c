@@ -119,7 +119,12 @@ int lb_time_parse_iso8601(const char *s, int64_t *us_out)
         return -1;
     int64_t secs =
         lb_days_from_civil(y, mo, d) * SECS_PER_DAY + h * 3600 + mi * 60 + sec - off_min * 60;
-    *us_out = secs * LB_TIME_US_PER_SEC + frac_us;
+    /* an offset can carry a valid local time out of the promised range (9999-12-31T23:59-23:59
+     * is in year 10000): refuse it, so every accepted instant formats back to ISO 8601 */
+    int64_t us = secs * LB_TIME_US_PER_SEC + frac_us;
+    if (us < LB_TIME_MIN_US || us > LB_TIME_MAX_US)
+        return -1;
+    *us_out = us;
     return 0;
 }
 
