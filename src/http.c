@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "validate.h"
+
 static const struct {
     const char *name;
     enum lb_method method;
@@ -42,17 +44,6 @@ void lb_request_free(struct lb_request *req)
     lb_arena_free(&req->arena);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *lb_percent_decode(struct lb_arena *arena, const char *s, size_t len, int plus_is_space)
 {
     char *out = lb_arena_alloc(arena, len + 1);
@@ -65,8 +56,8 @@ char *lb_percent_decode(struct lb_arena *arena, const char *s, size_t len, int p
             int hi, lo;
             if (i + 2 >= len)
                 return NULL;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = lb_hex_value((unsigned char)s[i + 1]);
+            lo = lb_hex_value((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             c = (char)(hi * 16 + lo);

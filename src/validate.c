@@ -15,7 +15,7 @@ static int is_alpha(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int hex_value(unsigned char c)
+int lb_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -43,7 +43,7 @@ int lb_validate_uuid(const char *s, char out[LB_UUID_SIZE])
                 return -1;
             tmp[i] = '-';
         } else {
-            if (hex_value(c) < 0)
+            if (lb_hex_value(c) < 0)
                 return -1;
             tmp[i] = (char)to_lower(c);
         }

@@ -19,6 +19,9 @@
  * it lowercased to out. Rejects braces, "urn:uuid:", missing dashes, other lengths. */
 int lb_validate_uuid(const char *s, char out[LB_UUID_SIZE]);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int lb_hex_value(unsigned char c);
+
 /* ---- E-mail ---------------------------------------------------------------------------- */
 
 #define LB_EMAIL_MAX_LEN 254      /* whole address, bytes (RFC 5321 path limit minus <>) */

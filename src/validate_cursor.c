@@ -24,15 +24,6 @@ static int b64url_value(unsigned char c)
     return -1;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int lb_cursor_encode(int64_t created_us, const char *id, char *out, size_t outlen)
 {
     char uuid[LB_UUID_SIZE];
@@ -47,8 +38,8 @@ int lb_cursor_encode(int64_t created_us, const char *id, char *out, size_t outle
     for (size_t i = 0; i < LB_UUID_LEN; i += 2) {
         if (uuid[i] == '-')
             i++;
-        raw[k++] = (unsigned char)(hex_value((unsigned char)uuid[i]) << 4 |
-                                   hex_value((unsigned char)uuid[i + 1]));
+        raw[k++] = (unsigned char)(lb_hex_value((unsigned char)uuid[i]) << 4 |
+                                   lb_hex_value((unsigned char)uuid[i + 1]));
     }
     size_t o = 0;
     for (size_t i = 0; i < CURSOR_RAW_LEN; i += 3) {

@@ -22,14 +22,8 @@ static int agent_body(struct lb_ctx *ctx, struct lb_agent_input *in,
     lb_msgs_clear(&msgs);
     enum lb_status st = parse(body, in, &msgs);
     json_object_put(body);
-    if (st == LB_INVALID) {
-        api_validation_error(ctx, &msgs);
+    if (api_validated(ctx, st, &msgs) != 0)
         return -1;
-    }
-    if (st != LB_OK) {
-        lb_response_status_error(ctx->res, st, ctx->app->cfg->retry_after, NULL);
-        return -1;
-    }
     if ((in->present & LB_AGENT_HAS_TENANT_ID) && api_check_tenant_value(ctx, in->tenant_id) != 0)
         return -1;
     return 0;

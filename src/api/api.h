@@ -46,6 +46,9 @@ int api_json_body(struct lb_ctx *ctx, json_object **obj);
 /* 400 with the messages of a validation as the message array. */
 struct lb_msgs;
 void api_validation_error(struct lb_ctx *ctx, const struct lb_msgs *msgs);
+/* After a body validator: LB_OK goes on (0); LB_INVALID answers 400 with msgs, anything else
+ * its error status; both return -1. */
+int api_validated(struct lb_ctx *ctx, enum lb_status st, const struct lb_msgs *msgs);
 /* Answers a store failure: not_found_fmt (with one %s: the id) for LB_NOT_FOUND, 503 with
  * Retry-After for LB_UNAVAILABLE, 500 without detail for LB_INTERNAL. */
 void api_store_error(struct lb_ctx *ctx, enum lb_status st, const char *not_found_fmt,

@@ -152,14 +152,8 @@ void lb_api_booking_status(struct lb_ctx *ctx)
     lb_msgs_clear(&msgs);
     enum lb_status st = lb_parse_status_change(body, &in, &msgs);
     json_object_put(body);
-    if (st == LB_INVALID) {
-        api_validation_error(ctx, &msgs);
+    if (api_validated(ctx, st, &msgs) != 0)
         return;
-    }
-    if (st != LB_OK) {
-        lb_response_status_error(ctx->res, st, ctx->app->cfg->retry_after, NULL);
-        return;
-    }
     const char *to = lb_booking_status_name(in.status);
     char from[STORE_STATUS_LEN] = "";
     lb_response_json(ctx->res, 200);

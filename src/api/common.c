@@ -75,6 +75,17 @@ void api_validation_error(struct lb_ctx *ctx, const struct lb_msgs *msgs)
     lb_buf_free(&arr);
 }
 
+int api_validated(struct lb_ctx *ctx, enum lb_status st, const struct lb_msgs *msgs)
+{
+    if (st == LB_OK)
+        return 0;
+    if (st == LB_INVALID)
+        api_validation_error(ctx, msgs);
+    else
+        lb_response_status_error(ctx->res, st, ctx->app->cfg->retry_after, NULL);
+    return -1;
+}
+
 int api_json_body(struct lb_ctx *ctx, json_object **obj)
 {
     *obj = NULL;

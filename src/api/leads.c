@@ -23,14 +23,8 @@ void lb_api_lead_create(struct lb_ctx *ctx)
     lb_msgs_clear(&msgs);
     enum lb_status st = lb_parse_lead_create(body, &in, &msgs, lb_time_now_us());
     json_object_put(body);
-    if (st == LB_INVALID) {
-        api_validation_error(ctx, &msgs);
+    if (api_validated(ctx, st, &msgs) != 0)
         return;
-    }
-    if (st != LB_OK) {
-        lb_response_status_error(ctx->res, st, ctx->app->cfg->retry_after, NULL);
-        return;
-    }
     char when[LB_TIME_FMT_PG_SIZE];
     lb_time_format_pg(in.scheduled_at_us, when);
     lb_response_json(ctx->res, 201);
