@@ -11,6 +11,20 @@
 static char log_program[32] = "leadbook";
 static enum lb_log_level log_min = LB_LOG_INFO;
 
+static long log_pid; /* 0 = not read yet */
+
+long lb_log_pid(void)
+{
+    if (!log_pid)
+        log_pid = (long)getpid();
+    return log_pid;
+}
+
+void lb_log_reset_pid(void)
+{
+    log_pid = 0;
+}
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void lb_log_init(const char *program, enum lb_log_level level)
@@ -40,7 +54,7 @@ void lb_log(enum lb_log_level level, const char *event, const char *fmt, ...)
         snprintf(line, sizeof line,
                  "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s prog=%s pid=%ld event=%s",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 (long)(tv.tv_usec / 1000), level_names[level], log_program, (long)getpid(), event);
+                 (long)(tv.tv_usec / 1000), level_names[level], log_program, lb_log_pid(), event);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;

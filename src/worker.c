@@ -70,6 +70,14 @@ static int read_body(FCGX_Request *r, struct lb_request *req, size_t limit)
 {
     if (req->content_length == 0)
         return 0;
+    /* nginx passes CONTENT_LENGTH "" for every GET: look for a body before allocating (and
+     * zeroing) limit + 1 bytes for one (that memset was half of a GET's instructions) */
+    if (req->content_length < 0) {
+        int c = FCGX_GetChar(r->in);
+        if (c == EOF)
+            return FCGX_GetError(r->in) != 0 ? -1 : 0;
+        FCGX_UnGetChar(c, r->in);
+    }
     if (req->content_length > 0 && (uint64_t)req->content_length > limit) {
         req->body_too_large = 1;
         return 0;
@@ -123,11 +131,12 @@ static void serve(FCGX_Request *r, struct lb_app *app, struct lb_request *req,
     lb_app_log_path(req->path, path, sizeof path);
     lb_log(LB_LOG_INFO, "access", "method=%.16s path=%s status=%d us=%lld rid=%s worker=%ld",
            req->method_name[0] ? req->method_name : "-", path, res->status,
-           (long long)(monotonic_us() - t0), req->request_id, (long)getpid());
+           (long long)(monotonic_us() - t0), req->request_id, lb_log_pid());
 }
 
 int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot)
 {
+    lb_log_reset_pid(); /* a fresh fork: the log's cached pid is the master's */
     if (FCGX_Init() != 0) {
         lb_log(LB_LOG_ERROR, "worker_init_failed", "what=FCGX_Init");
         return 1;
