@@ -15,10 +15,10 @@ t_unit_check_time_SOURCES = t/unit/check_time.c
 t_unit_check_time_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_unit_check_time_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 
-t_unit_check_jsonx_SOURCES = t/unit/check_jsonx.c
+t_unit_check_jsonx_SOURCES = t/unit/check_jsonx.c t/unit/jsonx_support.c t/unit/jsonx_support.h
 t_unit_check_jsonx_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_unit_check_jsonx_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 
-t_unit_check_jsonx_dto_SOURCES = t/unit/check_jsonx_dto.c
+t_unit_check_jsonx_dto_SOURCES = t/unit/check_jsonx_dto.c t/unit/jsonx_support.c t/unit/jsonx_support.h
 t_unit_check_jsonx_dto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_unit_check_jsonx_dto_LDADD = $(LB_LIBS) $(CHECK_LIBS)
