@@ -64,6 +64,16 @@ static void on_notify(void *ctx, const char *channel, const char *payload)
             memset(&auth->slots[i], 0, sizeof auth->slots[i]);
 }
 
+/* Entries filled under an earlier connection may have missed a revocation: drop them. */
+static void auth_follow_generation(struct lb_auth *auth, struct lb_db *db)
+{
+    unsigned long gen = lb_db_generation(db);
+    if (gen != auth->generation) {
+        auth_flush(auth);
+        auth->generation = gen;
+    }
+}
+
 /* Brings the cache up to date with the database's announcements. Returns 0 when the cache may
  * be trusted, -1 when it was emptied because the connection is not (or no longer) there. */
 static int auth_sync(struct lb_auth *auth, struct lb_db *db)
@@ -72,11 +82,7 @@ static int auth_sync(struct lb_auth *auth, struct lb_db *db)
         auth_flush(auth);
         return -1;
     }
-    unsigned long gen = lb_db_generation(db);
-    if (gen != auth->generation) {
-        auth_flush(auth);
-        auth->generation = gen;
-    }
+    auth_follow_generation(auth, db);
     return 0;
 }
 
@@ -112,10 +118,7 @@ enum lb_auth_result lb_auth_check(struct lb_app *app, const char *authorization,
     if (st != LB_OK)
         return LB_AUTH_UNAVAILABLE;
     /* the lookup may have reconnected: entries from before are flushed, this one is fresh */
-    if (lb_db_generation(app->db) != auth->generation) {
-        auth_flush(auth);
-        auth->generation = lb_db_generation(app->db);
-    }
+    auth_follow_generation(auth, app->db);
     auth->slots[slot].used = 1;
     memcpy(auth->slots[slot].hash, hash, sizeof hash);
     auth->slots[slot].ref = ref;

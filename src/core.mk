@@ -1,7 +1,7 @@
 # src/core.mk: the foundation (master, worker, request layer, router, config, log) and the
 # handlers' routing table.
 libleadbook_a_SOURCES += \
-	src/log.c src/log.h src/config.c src/config.h src/buf.c src/buf.h src/status.h \
+	src/log.c src/log.h src/config.c src/config.h src/buf.c src/buf.h src/status.h src/clock.h \
 	src/arena.c src/arena.h src/http.c src/http.h src/router.c src/router.h \
 	src/app.c src/app.h src/auth.c src/auth.h
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct lb_db {
@@ -22,13 +23,6 @@ struct lb_db {
     unsigned long generation;
     char last_error[256];
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copies a libpq message to dst as one line without double quotes (log values are quoted). */
 static void one_line(char *dst, size_t len, const char *src)
@@ -190,7 +184,7 @@ enum lb_status lb_db_ready(struct lb_db *db)
     if (db->conn && PQstatus(db->conn) == CONNECTION_OK && conn_alive(db->conn))
         return LB_OK;
     disconnect(db);
-    long long now = now_ms();
+    long long now = lb_monotonic_ms();
     if (db->last_attempt && now - db->last_attempt < LB_DB_RETRY_MS && now >= db->last_attempt)
         return LB_UNAVAILABLE;
     db->last_attempt = now;

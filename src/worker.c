@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "clock.h"
 #include "log.h"
 
 static volatile sig_atomic_t worker_stop;
@@ -30,20 +31,6 @@ static void on_stop_signal(int sig)
     if (worker_dead_fd >= 0 && worker_listen_fd >= 0)
         dup2(worker_dead_fd, worker_listen_fd);
     errno = saved;
-}
-
-int64_t lb_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* xorshift128+ seeded from the OS: request ids need uniqueness, not secrecy. */
@@ -107,10 +94,10 @@ static int read_body(FCGX_Request *r, struct lb_request *req, size_t limit)
     return 0;
 }
 
+/* t0: monotonic µs when the request was accepted (also the watchdog's start). */
 static void serve(FCGX_Request *r, struct lb_app *app, struct lb_request *req,
-                  struct lb_response *res, struct lb_buf *out)
+                  struct lb_response *res, struct lb_buf *out, int64_t t0)
 {
-    int64_t t0 = monotonic_us();
     char fresh[33];
     request_id_fresh(fresh);
     if (lb_request_from_params(req, r->envp, fresh) != 0) {
@@ -131,7 +118,7 @@ static void serve(FCGX_Request *r, struct lb_app *app, struct lb_request *req,
     lb_app_log_path(req->path, path, sizeof path);
     lb_log(LB_LOG_INFO, "access", "method=%.16s path=%s status=%d us=%lld rid=%s worker=%ld",
            req->method_name[0] ? req->method_name : "-", path, res->status,
-           (long long)(monotonic_us() - t0), req->request_id, lb_log_pid());
+           (long long)(lb_monotonic_us() - t0), req->request_id, lb_log_pid());
 }
 
 int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot)
@@ -196,9 +183,10 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
             break;
         }
         sigprocmask(SIG_BLOCK, &stop_set, NULL);
-        slot->started_ms = lb_monotonic_ms();
+        int64_t t0 = lb_monotonic_us();
+        slot->started_ms = t0 / 1000;
         slot->busy = 1;
-        serve(&r, &app, &req, &res, &out);
+        serve(&r, &app, &req, &res, &out, t0);
         FCGX_Finish_r(&r);
         lb_request_reset(&req);
         lb_response_reset(&res);

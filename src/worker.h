@@ -18,6 +18,4 @@ struct lb_slot {
  * status for the process. */
 int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot);
 
-int64_t lb_monotonic_ms(void);
-
 #endif
