@@ -11,13 +11,13 @@ leadbookctl_SOURCES = src/leadbookctl.c
 leadbookctl_LDADD = $(LB_LIBS)
 
 sqldir = $(pkgdatadir)/sql
-dist_sql_DATA = sql/001_init.sql
+dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql
 
 EXTRA_DIST += doc/schema.md
 
 if HAVE_CHECK
 LB_STORE_TESTS = t/store/check_sha256 t/store/check_db t/store/check_schema \
-	t/store/check_store t/store/check_leads
+	t/store/check_store t/store/check_leads t/store/check_stats
 check_PROGRAMS += $(LB_STORE_TESTS)
 TESTS += $(LB_STORE_TESTS)
 endif
@@ -38,3 +38,6 @@ t_store_check_store_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 t_store_check_leads_SOURCES = t/store/check_leads.c $(LB_PGTEST)
 t_store_check_leads_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_store_check_leads_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+t_store_check_stats_SOURCES = t/store/check_stats.c $(LB_PGTEST)
+t_store_check_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_store_check_stats_LDADD = $(LB_LIBS) $(CHECK_LIBS)

@@ -48,22 +48,31 @@ enum { LEAD_CREATE, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS
 
 /* Statistics per API.md: expired = EXPIRED, or PENDING/CONFIRMED with now() >= expiresAt
  * (COMPLETED/CANCELLED never); upcoming = PENDING, in the future and not expired;
- * conversionRate = completed * 100 / totalLeads rounded half up, in integers. */
+ * conversionRate = completed * 100 / totalLeads rounded half up, in integers.
+ * Not a scan of the tenant (sql/002_stats_counters.sql): the per-status counts come from the
+ * counter tables; from the rows only the open bookings already due (index ranges bounded by
+ * the expiry sweep):
+ *   expired  = EXPIRED + open with expires_at <= now()
+ *   upcoming = PENDING - PENDING with scheduled_at <= now()  (expires_at > scheduled_at, so a
+ *              PENDING booking past expiry is also past its time) */
 #define SQL_LEAD_STATS(filter)                                                                 \
-    "WITH l AS (SELECT count(*) AS n FROM leads WHERE tenant_id = $1 " filter "), "            \
-    "b AS (SELECT "                                                                            \
-    "  count(*) FILTER (WHERE status = 'PENDING' AND scheduled_at > now() "                    \
-    "                   AND now() < expires_at) AS upcoming, "                                 \
-    "  count(*) FILTER (WHERE status = 'COMPLETED') AS completed, "                            \
-    "  count(*) FILTER (WHERE status = 'EXPIRED' OR (status IN ('PENDING', 'CONFIRMED') "      \
-    "                   AND now() >= expires_at)) AS expired, "                                \
-    "  count(*) FILTER (WHERE status = 'CONFIRMED') AS confirmed, "                            \
-    "  count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled "                             \
-    "  FROM bookings WHERE tenant_id = $1 " filter ") "                                        \
-    "SELECT json_build_object('totalLeads', l.n, 'upcoming', b.upcoming, "                     \
-    "  'completed', b.completed, 'expired', b.expired, 'confirmed', b.confirmed, "             \
-    "  'cancelled', b.cancelled, 'conversionRate', "                                           \
-    "  CASE WHEN l.n = 0 THEN 0 ELSE (b.completed * 200 + l.n) / (2 * l.n) END) FROM l, b"
+    "WITH l AS (SELECT COALESCE(sum(n), 0)::bigint AS n FROM stats_lead_counts "               \
+    "           WHERE tenant_id = $1 " filter "), "                                            \
+    "c AS (SELECT "                                                                            \
+    "  COALESCE(sum(n) FILTER (WHERE status = 'PENDING'), 0)::bigint AS pending, "             \
+    "  COALESCE(sum(n) FILTER (WHERE status = 'CONFIRMED'), 0)::bigint AS confirmed, "         \
+    "  COALESCE(sum(n) FILTER (WHERE status = 'COMPLETED'), 0)::bigint AS completed, "         \
+    "  COALESCE(sum(n) FILTER (WHERE status = 'EXPIRED'), 0)::bigint AS expired, "             \
+    "  COALESCE(sum(n) FILTER (WHERE status = 'CANCELLED'), 0)::bigint AS cancelled "          \
+    "  FROM stats_booking_counts WHERE tenant_id = $1 " filter "), "                           \
+    "o AS (SELECT count(*) AS n FROM bookings WHERE tenant_id = $1 " filter                    \
+    "      AND status IN ('PENDING', 'CONFIRMED') AND expires_at <= now()), "                  \
+    "d AS (SELECT count(*) AS n FROM bookings WHERE tenant_id = $1 " filter                    \
+    "      AND status = 'PENDING' AND scheduled_at <= now()) "                                 \
+    "SELECT json_build_object('totalLeads', l.n, 'upcoming', c.pending - d.n, "                \
+    "  'completed', c.completed, 'expired', c.expired + o.n, 'confirmed', c.confirmed, "       \
+    "  'cancelled', c.cancelled, 'conversionRate', "                                           \
+    "  CASE WHEN l.n = 0 THEN 0 ELSE (c.completed * 200 + l.n) / (2 * l.n) END) FROM l, c, o, d"
 
 static const struct lb_db_stmt stmts[] = {
     [LEAD_CREATE] = {"lead_create", SQL_LEAD_CREATE, 6},
