@@ -191,13 +191,15 @@ enum lb_status lb_db_ready(struct lb_db *db)
 
     /* Our connect_timeout and statement_timeout come after the expanded conninfo, so they win
      * over values in it (libpq: later keywords override earlier ones). */
-    char timeout[16], options[64];
+    char timeout[16], options[160];
     snprintf(timeout, sizeof timeout, "%d", db->connect_timeout_s);
-    snprintf(options, sizeof options, "-c statement_timeout=%d", db->statement_timeout_ms);
+    if (db->statement_timeout_ms > 0)
+        snprintf(options, sizeof options, "%s -c statement_timeout=%d", LB_DB_SESSION_OPTIONS,
+                 db->statement_timeout_ms);
+    else
+        snprintf(options, sizeof options, "%s", LB_DB_SESSION_OPTIONS);
     const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
     const char *vals[] = {db->conninfo, timeout, options, NULL};
-    if (db->statement_timeout_ms <= 0)
-        keys[2] = vals[2] = NULL;
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         one_line(db->last_error, sizeof db->last_error,

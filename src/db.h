@@ -44,6 +44,15 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
  * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled
  * to one per LB_DB_RETRY_MS (in between it answers LB_UNAVAILABLE at once). */
 #define LB_DB_RETRY_MS 100
+
+/* Session settings of every connection (startup options, before statement_timeout):
+ * - generic plans: every statement of the catalog is written to have one good plan for any
+ *   tenant (doc/schema.md); with custom plans the choice after 5 executions depends on which
+ *   tenant came first (a small one keeps custom plans, re-planned on every call: 1-8 ms), and
+ *   a custom plan for a large tenant can go parallel;
+ * - no parallel query: an API request must not start background workers (10+ ms each to
+ *   launch, and a pool of 8 per server shared by every connection). */
+#define LB_DB_SESSION_OPTIONS "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0"
 enum lb_status lb_db_ready(struct lb_db *db);
 /* A real round trip (for GET /readyz): LB_OK or LB_UNAVAILABLE. */
 enum lb_status lb_db_ping(struct lb_db *db);

@@ -125,6 +125,28 @@ START_TEST(test_statement_timeout)
 }
 END_TEST
 
+/* The session settings of src/db.h reach the server, with or without a statement timeout. */
+START_TEST(test_session_options)
+{
+    for (int with_timeout = 0; with_timeout < 2; with_timeout++) {
+        struct lb_db_options opt = {pgtest_conninfo(), 5, with_timeout ? 1500 : 0, NULL};
+        struct lb_db *db = lb_db_new(&opt);
+        ck_assert_int_eq(lb_db_ready(db), LB_OK);
+        PGresult *r = NULL;
+        ck_assert_int_eq(lb_db_exec_once(db,
+                                         "SELECT current_setting('plan_cache_mode') || ' ' || "
+                                         "current_setting('max_parallel_workers_per_gather') || "
+                                         "' ' || current_setting('statement_timeout')",
+                                         0, NULL, &r),
+                         LB_OK);
+        ck_assert_str_eq(PQgetvalue(r, 0, 0),
+                         with_timeout ? "force_generic_plan 0 1500ms" : "force_generic_plan 0 0");
+        PQclear(r);
+        lb_db_free(db);
+    }
+}
+END_TEST
+
 START_TEST(test_terminated_backend_reconnects)
 {
     struct lb_db *db = pgtest_db();
@@ -208,6 +230,7 @@ int main(void)
     tcase_add_test(tc, test_ready_ping_generation);
     tcase_add_test(tc, test_revocation_notifies);
     tcase_add_test(tc, test_statement_timeout);
+    tcase_add_test(tc, test_session_options);
     tcase_add_test(tc, test_terminated_backend_reconnects);
     tcase_add_test(tc, test_server_restart);
     suite_add_tcase(s, tc);
