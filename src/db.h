@@ -52,7 +52,8 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
  *   a custom plan for a large tenant can go parallel;
  * - no parallel query: an API request must not start background workers (10+ ms each to
  *   launch, and a pool of 8 per server shared by every connection). */
-#define LB_DB_SESSION_OPTIONS "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0"
+#define LB_DB_SESSION_OPTIONS                                                                      \
+    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0"
 enum lb_status lb_db_ready(struct lb_db *db);
 /* A real round trip (for GET /readyz): LB_OK or LB_UNAVAILABLE. */
 enum lb_status lb_db_ping(struct lb_db *db);

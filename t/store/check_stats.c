@@ -42,12 +42,13 @@
     "           FROM stats_booking_counts GROUP BY 1, 2, 3 HAVING sum(n) <> 0 "                    \
     "           UNION ALL SELECT tenant_id, agent_id, 'LEADS', sum(n) FROM stats_lead_counts "     \
     "           GROUP BY 1, 2 HAVING sum(n) <> 0), "                                               \
-    "r AS (SELECT tenant_id, agent_id, status::text AS k, count(*) AS n FROM bookings "        \
-    "      GROUP BY 1, 2, 3 "     \
+    "r AS (SELECT tenant_id, agent_id, status::text AS k, count(*) AS n FROM bookings "            \
+    "      GROUP BY 1, 2, 3 "                                                                      \
     "      UNION ALL SELECT tenant_id, agent_id, 'LEADS', count(*) FROM leads GROUP BY 1, 2) "     \
     "SELECT count(*) || ' ' || COALESCE(string_agg(x, ' '), '') FROM "                             \
     "((SELECT 'counter:' || k || '=' || n AS x FROM (SELECT * FROM c EXCEPT SELECT * FROM r) d) "  \
-    " UNION ALL (SELECT 'rows:' || k || '=' || n FROM (SELECT * FROM r EXCEPT SELECT * FROM c) e) " \
+    " UNION ALL (SELECT 'rows:' || k || '=' || n FROM (SELECT * FROM r EXCEPT SELECT * FROM c) "   \
+    "e) "                                                                                          \
     ") m"
 
 static void assert_counters_exact(const char *conninfo)
@@ -186,17 +187,17 @@ START_TEST(test_counters_follow_every_write)
                        "UPDATE bookings SET agent_id = $3 WHERE tenant_id = $1 AND agent_id = $2 "
                        "AND status = 'PENDING'",
                        3, mv));
-    PQclear(pgtest_sql(NULL, "UPDATE leads SET agent_id = $3 WHERE tenant_id = $1 AND "
-                             "agent_id = $2 AND email LIKE 'b1%'",
+    PQclear(pgtest_sql(NULL,
+                       "UPDATE leads SET agent_id = $3 WHERE tenant_id = $1 AND "
+                       "agent_id = $2 AND email LIKE 'b1%'",
                        3, mv));
     PQclear(pgtest_sql(NULL, "UPDATE leads SET name = 'Renamed' WHERE tenant_id = $1", 1, av));
     assert_stats_match(db, t);
 
     /* Deletes: one lead (its booking goes with it), then an agent with everything it had. */
     const char *bv[] = {bk[5]};
-    PQclear(pgtest_sql(NULL,
-                       "DELETE FROM leads WHERE id = (SELECT lead_id FROM bookings WHERE id = $1)",
-                       1, bv));
+    PQclear(pgtest_sql(
+        NULL, "DELETE FROM leads WHERE id = (SELECT lead_id FROM bookings WHERE id = $1)", 1, bv));
     assert_stats_match(db, t);
     ck_assert_int_eq(store_agent_delete(db, t, a[1]), LB_OK);
     assert_stats_match(db, t);
@@ -228,8 +229,8 @@ START_TEST(test_concurrent_writers)
             for (int i = 0; i < EACH; i++) {
                 char booking[37];
                 make_lead(mine, t, a, "2099-01-01T00:00:00Z", booking);
-                if (i % 2 && set_status(mine, t, booking, i % 4 == 1 ? "CONFIRMED" : "COMPLETED") !=
-                                 LB_OK)
+                if (i % 2 &&
+                    set_status(mine, t, booking, i % 4 == 1 ? "CONFIRMED" : "COMPLETED") != LB_OK)
                     _exit(2);
             }
             lb_db_free(mine);
