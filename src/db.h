@@ -40,20 +40,23 @@ void lb_db_free(struct lb_db *db);
  * connection that must work on an empty database (leadbookctl migrate). Call before ready. */
 void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *catalog);
 
-/* Connects or reconnects if needed and prepares every statement. LB_OK or LB_UNAVAILABLE.
- * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled
- * to one per LB_DB_RETRY_MS (in between it answers LB_UNAVAILABLE at once). */
-#define LB_DB_RETRY_MS 100
-
 /* Session settings of every connection (startup options, before statement_timeout):
  * - generic plans: every statement of the catalog is written to have one good plan for any
  *   tenant (doc/schema.md); with custom plans the choice after 5 executions depends on which
  *   tenant came first (a small one keeps custom plans, re-planned on every call: 1-8 ms), and
  *   a custom plan for a large tenant can go parallel;
  * - no parallel query: an API request must not start background workers (10+ ms each to
- *   launch, and a pool of 8 per server shared by every connection). */
+ *   launch, and a pool of 8 per server shared by every connection);
+ * - no JIT: a generic plan's row estimates are for "any tenant", so the cost of a page of
+ *   GET /leads passes jit_above_cost and every call compiled its expressions (2 ms -> 60-600
+ *   ms measured); no statement here runs long enough to win it back. */
 #define LB_DB_SESSION_OPTIONS                                                                      \
-    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0"
+    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off"
+
+/* Connects or reconnects if needed and prepares every statement. LB_OK or LB_UNAVAILABLE.
+ * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled
+ * to one per LB_DB_RETRY_MS (in between it answers LB_UNAVAILABLE at once). */
+#define LB_DB_RETRY_MS 100
 enum lb_status lb_db_ready(struct lb_db *db);
 /* A real round trip (for GET /readyz): LB_OK or LB_UNAVAILABLE. */
 enum lb_status lb_db_ping(struct lb_db *db);

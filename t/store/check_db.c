@@ -136,11 +136,12 @@ START_TEST(test_session_options)
         ck_assert_int_eq(lb_db_exec_once(db,
                                          "SELECT current_setting('plan_cache_mode') || ' ' || "
                                          "current_setting('max_parallel_workers_per_gather') || "
-                                         "' ' || current_setting('statement_timeout')",
+                                         "' ' || current_setting('jit') || ' ' || "
+                                         "current_setting('statement_timeout')",
                                          0, NULL, &r),
                          LB_OK);
-        ck_assert_str_eq(PQgetvalue(r, 0, 0),
-                         with_timeout ? "force_generic_plan 0 1500ms" : "force_generic_plan 0 0");
+        ck_assert_str_eq(PQgetvalue(r, 0, 0), with_timeout ? "force_generic_plan 0 off 1500ms"
+                                                           : "force_generic_plan 0 off 0");
         PQclear(r);
         lb_db_free(db);
     }
