@@ -296,18 +296,11 @@ enum lb_status lb_db_ping(struct lb_db *db)
     return s == LB_OK ? LB_OK : LB_UNAVAILABLE;
 }
 
-int lb_db_poll_notifications(struct lb_db *db,
-                             void (*cb)(void *ctx, const char *channel, const char *payload),
-                             void *ctx)
+/* Hands the notifications libpq has already read (while reading a result, or just now). */
+static int deliver_notifications(struct lb_db *db,
+                                 void (*cb)(void *ctx, const char *channel, const char *payload),
+                                 void *ctx)
 {
-    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
-        return -1;
-    if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
-        one_line(db->last_error, sizeof db->last_error, PQerrorMessage(db->conn));
-        lb_log(LB_LOG_WARN, "db_connection_lost", "error=\"%s\"", db->last_error);
-        disconnect(db);
-        return -1;
-    }
     int delivered = 0;
     PGnotify *n;
     while ((n = PQnotifies(db->conn)) != NULL) {
@@ -317,4 +310,26 @@ int lb_db_poll_notifications(struct lb_db *db,
         delivered++;
     }
     return delivered;
+}
+
+int lb_db_poll_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx)
+{
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+        return -1;
+    /* Nothing to read in the steady state: one poll() says so, where PQconsumeInput would
+     * spend a recv() (EAGAIN) and then its own poll() for the EOF check. Readable means a
+     * notification or a closed connection; PQconsumeInput tells which. */
+    struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
+    int ready = poll(&pfd, 1, 0);
+    if (ready == 0)
+        return deliver_notifications(db, cb, ctx);
+    if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
+        one_line(db->last_error, sizeof db->last_error, PQerrorMessage(db->conn));
+        lb_log(LB_LOG_WARN, "db_connection_lost", "error=\"%s\"", db->last_error);
+        disconnect(db);
+        return -1;
+    }
+    return deliver_notifications(db, cb, ctx);
 }
