@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "store/agents.h"
+#include "store/leads.h"
 #include "store/tenants.h"
 
 static char test_dbname[64];
@@ -65,6 +66,11 @@ static int admin(const char *sql)
     return ok ? 0 : -1;
 }
 
+static void scratch_name(const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "lbtest_%s_%ld", name, (long)getpid());
+}
+
 const char *pgtest_setup(const char *prog)
 {
     const char *top_build = getenv("top_builddir"), *top_src = getenv("top_srcdir");
@@ -74,7 +80,7 @@ const char *pgtest_setup(const char *prog)
     }
     snprintf(ctl_path, sizeof ctl_path, "%s/leadbookctl", top_build);
     snprintf(sql_dir, sizeof sql_dir, "%s/sql", top_src);
-    snprintf(test_dbname, sizeof test_dbname, "lbtest_%s_%ld", prog, (long)getpid());
+    scratch_name(prog, test_dbname, sizeof test_dbname);
     pgtest_conninfo_for(test_dbname, test_conninfo, sizeof test_conninfo);
     char sql[256];
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", test_dbname);
@@ -94,6 +100,23 @@ const char *pgtest_setup(const char *prog)
         return NULL;
     }
     return test_conninfo;
+}
+
+void pgtest_scratch_create(const char *name, char *ci, size_t len)
+{
+    char db[64], sql[128];
+    scratch_name(name, db, sizeof db);
+    pgtest_conninfo_for(db, ci, len);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    ck_assert_int_eq(admin(sql), 0);
+}
+
+void pgtest_scratch_drop(const char *name)
+{
+    char db[64], sql[128];
+    scratch_name(name, db, sizeof db);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
+    ck_assert_int_eq(admin(sql), 0);
 }
 
 void pgtest_teardown(void)
@@ -256,6 +279,27 @@ void pgtest_agent(struct lb_db *db, const char *tenant_id, int hours, char id[37
                      LB_OK);
     json_object *o = pgtest_json(&b);
     snprintf(id, 37, "%s", pgtest_jstr(o, "id"));
+    json_object_put(o);
+    lb_buf_free(&b);
+}
+
+void pgtest_lead(struct lb_db *db, const char *tenant_id, const char *agent_id, const char *when,
+                 char lead[37], char booking[37], char token[37])
+{
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(
+        store_lead_create(db, tenant_id, agent_id, "Lee", "lee@example.com", when, NULL, &b),
+        LB_OK);
+    json_object *o = pgtest_json(&b), *l, *bk;
+    json_object_object_get_ex(o, "lead", &l);
+    json_object_object_get_ex(o, "booking", &bk);
+    if (lead)
+        snprintf(lead, 37, "%s", pgtest_jstr(l, "id"));
+    if (booking)
+        snprintf(booking, 37, "%s", pgtest_jstr(bk, "id"));
+    if (token)
+        snprintf(token, 37, "%s", pgtest_jstr(o, "meetingToken"));
     json_object_put(o);
     lb_buf_free(&b);
 }

@@ -51,5 +51,14 @@ void pgtest_keys(json_object *obj, ...);
 /* Creates a tenant / an agent (hours 0 = default) and copies the new id to id[37]. */
 void pgtest_tenant(struct lb_db *db, char id[37]);
 void pgtest_agent(struct lb_db *db, const char *tenant_id, int hours, char id[37]);
+/* Creates a lead ("Lee", lee@example.com) with its booking at `when` through the store; copies
+ * the lead id, booking id and meeting token to the outputs that are not NULL. */
+void pgtest_lead(struct lb_db *db, const char *tenant_id, const char *agent_id, const char *when,
+                 char lead[37], char booking[37], char token[37]);
+
+/* A second, empty (not migrated) database lbtest_<name>_<pid> in the test cluster, for tests
+ * of migrate itself; its conninfo goes to ci. pgtest_scratch_drop removes it. */
+void pgtest_scratch_create(const char *name, char *ci, size_t len);
+void pgtest_scratch_drop(const char *name);
 
 #endif

@@ -20,18 +20,7 @@ struct made {
 
 static void make_lead(struct lb_db *db, const char *tenant, const char *agent, struct made *m)
 {
-    struct lb_buf b;
-    lb_buf_init(&b);
-    ck_assert_int_eq(
-        store_lead_create(db, tenant, agent, "Lee", "lee@example.com", FUTURE, NULL, &b), LB_OK);
-    json_object *o = pgtest_json(&b), *l, *bk;
-    json_object_object_get_ex(o, "lead", &l);
-    json_object_object_get_ex(o, "booking", &bk);
-    snprintf(m->lead, 37, "%s", pgtest_jstr(l, "id"));
-    snprintf(m->booking, 37, "%s", pgtest_jstr(bk, "id"));
-    snprintf(m->token, 37, "%s", pgtest_jstr(o, "meetingToken"));
-    json_object_put(o);
-    lb_buf_free(&b);
+    pgtest_lead(db, tenant, agent, FUTURE, m->lead, m->booking, m->token);
 }
 
 /* Puts a booking into a state directly (status via allowed steps; times relative to now). */

@@ -10,7 +10,6 @@
 
 #include "../lib/pgtest.h"
 #include "sha256.h"
-#include "store/leads.h"
 
 /* Runs sql on the test database and returns its SQLSTATE ("00000" on success). */
 static const char *sqlstate(const char *sql, int n, const char *const *v)
@@ -32,18 +31,7 @@ static void fixture(struct lb_db *db, char tenant[37], char agent[37], char lead
 {
     pgtest_tenant(db, tenant);
     pgtest_agent(db, tenant, 0, agent);
-    struct lb_buf b;
-    lb_buf_init(&b);
-    ck_assert_int_eq(store_lead_create(db, tenant, agent, "Ann", "ann@example.com",
-                                       "2099-01-01T10:00:00Z", NULL, &b),
-                     LB_OK);
-    json_object *o = pgtest_json(&b), *l, *bk;
-    json_object_object_get_ex(o, "lead", &l);
-    json_object_object_get_ex(o, "booking", &bk);
-    snprintf(lead, 37, "%s", pgtest_jstr(l, "id"));
-    snprintf(booking, 37, "%s", pgtest_jstr(bk, "id"));
-    json_object_put(o);
-    lb_buf_free(&b);
+    pgtest_lead(db, tenant, agent, "2099-01-01T10:00:00Z", lead, booking, NULL);
 }
 
 /* The migrations of sql/, in order, and the checksum migrate must have recorded for each. */
@@ -155,12 +143,8 @@ END_TEST
 
 START_TEST(test_concurrent_migrate)
 {
-    char name[64], ci[1024], admin[1024], sql[128];
-    snprintf(name, sizeof name, "lbtest_conc_%ld", (long)getpid());
-    pgtest_conninfo_for(name, ci, sizeof ci);
-    pgtest_conninfo_for("postgres", admin, sizeof admin);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    PQclear(pgtest_sql(admin, sql, 0, NULL));
+    char ci[1024];
+    pgtest_scratch_create("conc", ci, sizeof ci);
     pid_t pids[2];
     for (int i = 0; i < 2; i++) {
         pids[i] = fork();
@@ -175,8 +159,7 @@ START_TEST(test_concurrent_migrate)
     PGresult *r = pgtest_sql(ci, "SELECT count(*) FROM schema_migrations", 0, NULL);
     ck_assert_int_eq(atoi(PQgetvalue(r, 0, 0)), NMIGRATIONS);
     PQclear(r);
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", name);
-    PQclear(pgtest_sql(admin, sql, 0, NULL));
+    pgtest_scratch_drop("conc");
 }
 END_TEST
 

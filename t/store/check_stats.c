@@ -83,16 +83,7 @@ static void assert_stats_match(struct lb_db *db, const char *tenant)
 static void make_lead(struct lb_db *db, const char *tenant, const char *agent, const char *when,
                       char booking[37])
 {
-    struct lb_buf b;
-    lb_buf_init(&b);
-    ck_assert_int_eq(store_lead_create(db, tenant, agent, "Lee", "lee@example.com", when, NULL, &b),
-                     LB_OK);
-    json_object *o = pgtest_json(&b), *bk;
-    json_object_object_get_ex(o, "booking", &bk);
-    if (booking)
-        snprintf(booking, 37, "%s", pgtest_jstr(bk, "id"));
-    json_object_put(o);
-    lb_buf_free(&b);
+    pgtest_lead(db, tenant, agent, when, NULL, booking, NULL);
 }
 
 static enum lb_status set_status(struct lb_db *db, const char *t, const char *booking,
@@ -312,12 +303,8 @@ END_TEST
 /* Data written before 002 existed (as on an upgrade) gets its counters from the migration. */
 START_TEST(test_migration_backfills)
 {
-    char name[64], ci[1024], admin[1024], sql[160], dir[] = "/tmp/lbtest-sql.XXXXXX";
-    snprintf(name, sizeof name, "lbtest_backfill_%ld", (long)getpid());
-    pgtest_conninfo_for(name, ci, sizeof ci);
-    pgtest_conninfo_for("postgres", admin, sizeof admin);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-    PQclear(pgtest_sql(admin, sql, 0, NULL));
+    char ci[1024], dir[] = "/tmp/lbtest-sql.XXXXXX";
+    pgtest_scratch_create("backfill", ci, sizeof ci);
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char src[1100];
     snprintf(src, sizeof src, "%s/001_init.sql", pgtest_sql_dir());
@@ -347,8 +334,7 @@ START_TEST(test_migration_backfills)
     ck_assert_str_eq(rows, "150");
     char *rm[] = {"/bin/rm", "-rf", dir, NULL};
     pgtest_run(rm, NULL, NULL);
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", name);
-    PQclear(pgtest_sql(admin, sql, 0, NULL));
+    pgtest_scratch_drop("backfill");
 }
 END_TEST
 
