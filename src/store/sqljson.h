@@ -50,13 +50,18 @@
     ".expires_at))"
 
 /* A lead as GET /leads shows it: with its bookings (oldest first) and {id, name, publicLink}
- * of its agent, both read through indexes that start with the lead's tenant_id. */
+ * of its agent, both read through indexes that start with the lead's tenant_id. The bookings
+ * come ordered from bookings_tenant_lead_created (tenant_id, lead_id, created_at, id) through a
+ * sorted sub-select rather than json_agg(... ORDER BY ...): an aggregate's ORDER BY sets up a
+ * sort per lead even for one row (about 2 of lead_get's 24 us in the backend; PostgreSQL keeps
+ * the order of a sorted sub-select that feeds an aggregate with no join or grouping). */
 #define SQL_LEAD_FULL_JSON(l)                                                                  \
     "json_build_object('id', " l ".id, 'agentId', " l ".agent_id, 'tenantId', " l ".tenant_id, " \
     "'name', " l ".name, 'email', " l ".email, 'bookedAt', " SQL_TS(l ".booked_at") ", "       \
     "'createdAt', " SQL_TS(l ".created_at") ", 'updatedAt', " SQL_TS(l ".updated_at") ", "     \
-    "'bookings', COALESCE((SELECT json_agg(" SQL_BOOKING_JSON("b") " ORDER BY b.created_at, b.id) " \
-    "FROM bookings b WHERE b.tenant_id = " l ".tenant_id AND b.lead_id = " l ".id), '[]'::json), " \
+    "'bookings', COALESCE((SELECT json_agg(bj.j) FROM (SELECT " SQL_BOOKING_JSON("b") " AS j " \
+    "FROM bookings b WHERE b.tenant_id = " l ".tenant_id AND b.lead_id = " l ".id "            \
+    "ORDER BY b.created_at, b.id) bj), '[]'::json), "                                          \
     "'agent', (SELECT json_build_object('id', a.id, 'name', a.name, 'publicLink', a.public_link) " \
     "FROM agents a WHERE a.tenant_id = " l ".tenant_id AND a.id = " l ".agent_id))"
 /* clang-format on */

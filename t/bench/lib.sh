@@ -16,6 +16,7 @@ LB_EXTRA=()     # extra "key = value" lines for leadbookd's config (--lb-set)
 LB_ENV=()       # extra NAME=VALUE environment of leadbookd (--lb-env), e.g. libfcgi's knobs
 PUBLIC_RATE=${PUBLIC_RATE:-1000000}
 NGINX_KEEP_ACCESS_LOG=${NGINX_KEEP_ACCESS_LOG:-1}
+NGINX_KEEPALIVE=${NGINX_KEEPALIVE:-0} # >0: upstream keepalive N + fastcgi_keep_conn on (a knob)
 
 log() { printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -39,6 +40,8 @@ bench_build() {
         -I/usr/include/postgresql -o "$build/catalog-dump" "$here/catalog-dump.c" \
         "$build/libleadbook.a" -lpq -ljson-c -lfcgi -luuid ||
         die "catalog-dump does not build against $build/libleadbook.a"
+    cc -O2 -Wall -Wextra -Werror -o "$build/null-fcgi" "$here/null-fcgi.c" -lfcgi ||
+        die "null-fcgi does not build"
 }
 
 free_port() {
@@ -119,6 +122,19 @@ nginx_start() {
     if [ "$NGINX_KEEP_ACCESS_LOG" = 0 ]; then
         sed -i 's|access_log .* leadbook;|access_log off;|' "$W/nginx/leadbook.conf"
     fi
+    # Bench override 2, for the ceiling rows only: nginx answering by itself, with a body of the
+    # meeting lookup's size (no upstream at all).
+    local filler
+    filler=$(head -c 640 /dev/zero | tr '\0' x)
+    sed -i "s|^\(\s*\)location = /healthz {|\1location = /__bench_static { default_type \"application/json; charset=utf-8\"; return 200 '{\"x\":\"$filler\"}'; }\n&|" \
+        "$W/nginx/leadbook.conf"
+    grep -q "location = /__bench_static" "$W/nginx/leadbook.conf" || die "static location override failed"
+    if [ "$NGINX_KEEPALIVE" -gt 0 ]; then # a knob: FastCGI keep-alive (README, finding 6)
+        sed -i -e "s|^\(\s*server unix:.*;\).*|\1\n    keepalive $NGINX_KEEPALIVE;|" \
+            -e "s|^\(\s*\)fastcgi_next_upstream off;|&\n\1fastcgi_keep_conn on;|" "$W/nginx/leadbook.conf"
+        grep -q "fastcgi_keep_conn on;" "$W/nginx/leadbook.conf" &&
+            grep -q "keepalive $NGINX_KEEPALIVE;" "$W/nginx/leadbook.conf" || die "keepalive override failed"
+    fi
     nginx -t -q -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
         die "nginx -t failed"
     nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log"
@@ -142,8 +158,25 @@ nginx_stop() {
     rm -f "$W/nginx/nginx.pid"
 }
 
+# null-fcgi (t/bench/null-fcgi.c) on leadbookd's socket, for the ceiling rows.
+NULL_PID=""
+null_start() { # WORKERS
+    rm -f "$W/app.sock"
+    "$build/null-fcgi" "$W/app.sock" "$1" "$W/null.resp" 2>>"$W/null-fcgi.log" &
+    NULL_PID=$!
+    local i
+    for i in $(seq 1 100); do [ -S "$W/app.sock" ] && return 0; sleep 0.05; done
+    die "null-fcgi did not create its socket"
+}
+null_stop() {
+    [ -n "$NULL_PID" ] || return 0
+    kill -TERM "$NULL_PID" 2>/dev/null || true
+    wait "$NULL_PID" 2>/dev/null || true
+    NULL_PID=""
+}
 bench_stop() {
     set +e
+    null_stop
     lb_stop
     nginx_stop
     if [ -n "$W" ]; then

@@ -180,6 +180,85 @@ START_TEST(test_lead_get_and_scoping)
 }
 END_TEST
 
+/* The ids of a lead's "bookings" array, comma-separated. */
+static void booking_ids(json_object *lead, char *out, size_t len)
+{
+    json_object *bks;
+    ck_assert(json_object_object_get_ex(lead, "bookings", &bks));
+    out[0] = '\0';
+    for (size_t i = 0; i < json_object_array_length(bks); i++) {
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, "%s%s", i ? "," : "",
+                 pgtest_jstr(json_object_array_get_idx(bks, i), "id"));
+    }
+}
+
+/* A lead's bookings come oldest first, ties by id, in GET /leads/:id and in a page alike (the
+ * order comes from a sorted sub-select, not from the aggregate); none is an empty array. */
+START_TEST(test_lead_bookings_order)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a);
+    struct made m = {0};
+    make_lead(db, t, a, &m);
+    /* Inserted newest first, with two at the same created_at whose ids sort the other way. */
+    const char *v[] = {t, m.lead, a};
+    PQclear(pgtest_sql(NULL,
+                       "INSERT INTO bookings (id, tenant_id, lead_id, agent_id, scheduled_at, "
+                       "expires_at, created_at) SELECT x.id::uuid, $1, $2, $3, now() + "
+                       "interval '1 day', now() + interval '2 days', x.c FROM (VALUES "
+                       "('ffffffff-0000-4000-8000-000000000001', now() + interval '2 hours'), "
+                       "('eeeeeeee-0000-4000-8000-000000000001', '2030-01-01T00:00:00Z'), "
+                       "('11111111-0000-4000-8000-000000000001', '2030-01-01T00:00:00Z'), "
+                       "('00000000-0000-4000-8000-000000000001', now() - interval '1 hour')) "
+                       "AS x(id, c)",
+                       3, v));
+    char want[256], got[256], sql[256];
+    snprintf(want, sizeof want,
+             "00000000-0000-4000-8000-000000000001,%s,ffffffff-0000-4000-8000-000000000001,"
+             "11111111-0000-4000-8000-000000000001,eeeeeeee-0000-4000-8000-000000000001",
+             m.booking);
+    const char *w[] = {m.lead};
+    pgtest_sql_value("SELECT string_agg(id::text, ',' ORDER BY created_at, id) FROM bookings "
+                     "WHERE lead_id = $1",
+                     1, w, sql, sizeof sql);
+    ck_assert_str_eq(sql, want); /* the fixture is what the test means */
+
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_lead_get(db, t, m.lead, &b), LB_OK);
+    json_object *l = pgtest_json(&b);
+    booking_ids(l, got, sizeof got);
+    ck_assert_str_eq(got, want);
+    json_object_put(l);
+
+    struct store_cursor next;
+    int more;
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_list(db, t, a, 10, NULL, &next, &more, &b), LB_OK);
+    json_object *page = pgtest_json(&b);
+    ck_assert_int_eq(json_object_array_length(page), 1);
+    booking_ids(json_object_array_get_idx(page, 0), got, sizeof got);
+    ck_assert_str_eq(got, want);
+    json_object_put(page);
+
+    /* No bookings: an empty array, not null. */
+    PQclear(pgtest_sql(NULL, "DELETE FROM bookings WHERE lead_id = $1", 1, w));
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_get(db, t, m.lead, &b), LB_OK);
+    l = pgtest_json(&b);
+    json_object *bks;
+    ck_assert(json_object_object_get_ex(l, "bookings", &bks));
+    ck_assert(json_object_is_type(bks, json_type_array));
+    ck_assert_int_eq(json_object_array_length(bks), 0);
+    json_object_put(l);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
 START_TEST(test_keyset_pages)
 {
     struct lb_db *db = pgtest_db();
@@ -538,6 +617,7 @@ int main(void)
     tcase_add_test(tc, test_lead_create);
     tcase_add_test(tc, test_lead_and_booking_atomic);
     tcase_add_test(tc, test_lead_get_and_scoping);
+    tcase_add_test(tc, test_lead_bookings_order);
     tcase_add_test(tc, test_keyset_pages);
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_set_status);
