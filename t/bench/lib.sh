@@ -52,6 +52,9 @@ free_port() {
     die "no free port"
 }
 
+# Busy CPU time of the whole machine so far, in clock ticks (user+nice+system+irq+softirq).
+cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
 psql_q() { psql "$CI" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 
 bench_start_db() {
