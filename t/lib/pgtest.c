@@ -126,6 +126,16 @@ void pgtest_teardown(void)
     admin(sql);
 }
 
+int pgtest_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    pgtest_teardown();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static void slurp(int fd, struct lb_buf *b)
 {
     if (!b)

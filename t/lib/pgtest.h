@@ -4,6 +4,7 @@
 #ifndef LB_PGTEST_H
 #define LB_PGTEST_H
 
+#include <check.h>
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
@@ -15,6 +16,9 @@
 const char *pgtest_setup(const char *prog);
 /* Drops the database (after the suites ran). */
 void pgtest_teardown(void);
+/* The end of a store test's main: runs suite s, frees it, drops the database; returns the exit
+ * status (EXIT_SUCCESS when no test failed). */
+int pgtest_run_suite(Suite *s);
 /* The conninfo of the test database (valid after pgtest_setup). */
 const char *pgtest_conninfo(void);
 /* Builds a conninfo for database dbname of the test cluster. */

@@ -235,10 +235,5 @@ int main(void)
     tcase_add_test(tc, test_terminated_backend_reconnects);
     tcase_add_test(tc, test_server_restart);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    pgtest_teardown();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pgtest_run_suite(s);
 }

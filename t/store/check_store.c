@@ -237,10 +237,5 @@ int main(void)
     tcase_add_test(tc, test_agents);
     tcase_add_test(tc, test_agent_tenant_scoping);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    pgtest_teardown();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pgtest_run_suite(s);
 }
