@@ -88,13 +88,18 @@ lb_start() {
     rm -f "$W/app.sock"
     env ${LB_ENV[@]+"${LB_ENV[@]}"} "$build/leadbookd" -c "$LB_CONF" 2>>"$W/leadbookd.log" &
     LB_PID=$!
+    wait_app_socket "$LB_PID" leadbookd "$W/leadbookd.log"
+}
+
+# wait_app_socket PID NAME LOG: until $W/app.sock exists (10 s), or die if PID has exited.
+wait_app_socket() {
     local i
     for i in $(seq 1 200); do
         [ -S "$W/app.sock" ] && return 0
-        kill -0 "$LB_PID" 2>/dev/null || die "leadbookd exited: $(tail -5 "$W/leadbookd.log")"
+        kill -0 "$1" 2>/dev/null || die "$2 exited: $(tail -5 "$3")"
         sleep 0.05
     done
-    die "leadbookd did not create its socket"
+    die "$2 did not create its socket"
 }
 
 lb_stop() {
@@ -167,9 +172,7 @@ null_start() { # WORKERS
     rm -f "$W/app.sock"
     "$build/null-fcgi" "$W/app.sock" "$1" "$W/null.resp" 2>>"$W/null-fcgi.log" &
     NULL_PID=$!
-    local i
-    for i in $(seq 1 100); do [ -S "$W/app.sock" ] && return 0; sleep 0.05; done
-    die "null-fcgi did not create its socket"
+    wait_app_socket "$NULL_PID" null-fcgi "$W/null-fcgi.log"
 }
 null_stop() {
     [ -n "$NULL_PID" ] || return 0
