@@ -12,7 +12,7 @@
 #include "app.h"
 #include "db.h"
 #include "log.h"
-#include "sha256.h"
+#include "digest.h"
 #include "store/keys.h"
 #include "validate.h"
 

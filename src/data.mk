@@ -1,6 +1,6 @@
 # src/data.mk: the database half: connection layer, store, SHA-256, migrations, leadbookctl,
 # and the store tests (Check, against a real throwaway PostgreSQL: run under t/lib/with-pg).
-libleadbook_a_SOURCES += src/db.c src/db.h src/sha256.c src/sha256.h \
+libleadbook_a_SOURCES += src/db.c src/db.h src/digest.c src/digest.h \
 	src/store/util.c src/store/util.h src/store/sqljson.h src/store/catalog.c \
 	src/store/tenants.c src/store/tenants.h src/store/keys.c src/store/keys.h \
 	src/store/agents.c src/store/agents.h src/store/leads.c src/store/leads.h \

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
-#include "sha256.h"
+#include "digest.h"
 #include "store/agents.h"
 #include "store/bookings.h"
 #include "store/keys.h"

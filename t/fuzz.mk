@@ -11,10 +11,10 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omi
 FUZZ_COMPILE_FLAGS = $(WARN_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS) -g -O1 -fsanitize=fuzzer-no-link \
 	$(FUZZ_SAN)
 FUZZ_LINK_FLAGS = -fsanitize=fuzzer $(FUZZ_SAN)
-FUZZ_LINK_LIBS = t/fuzz/libfuzzcore.a $(JSONC_LIBS)
+FUZZ_LINK_LIBS = t/fuzz/libfuzzcore.a $(JSONC_LIBS) $(CRYPTO_LIBS)
 
 FUZZ_CORE_SRC = src/log.c src/config.c src/buf.c src/arena.c src/http.c src/router.c \
-	src/app.c src/auth.c src/sha256.c src/validate.c src/validate_time.c \
+	src/app.c src/auth.c src/digest.c src/validate.c src/validate_time.c \
 	src/validate_cursor.c src/jsonx.c src/jsonx_dto.c src/api/routes.c src/api/common.c \
 	src/api/health.c src/api/leads.c src/api/bookings.c src/api/agents.c
 

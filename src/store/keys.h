@@ -4,7 +4,7 @@
 
 #include "buf.h"
 #include "db.h"
-#include "sha256.h"
+#include "digest.h"
 
 /* Key text: the prefix and the unpadded base64url of 32 random bytes (43 characters). */
 #define STORE_KEY_PREFIX "lbk_"

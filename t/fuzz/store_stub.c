@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "db.h"
 #include "fuzz_common.h"
-#include "sha256.h"
+#include "digest.h"
 #include "store/agents.h"
 #include "store/bookings.h"
 #include "store/keys.h"

@@ -19,7 +19,7 @@
 
 #include "fenv.h"
 #include "httpc.h"
-#include "sha256.h"
+#include "digest.h"
 #include "stack.h"
 
 static struct fenv E;

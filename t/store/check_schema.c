@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/pgtest.h"
-#include "sha256.h"
+#include "digest.h"
 
 /* Runs sql on the test database and returns its SQLSTATE ("00000" on success). */
 static const char *sqlstate(const char *sql, int n, const char *const *v)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "digest.h"
 
 static void check_hex(const void *data, size_t len, const char *want)
 {

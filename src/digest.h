@@ -1,6 +1,6 @@
-/* sha256: SHA-256 (FIPS 180-4), for API key hashes and migration checksums. */
-#ifndef LB_SHA256_H
-#define LB_SHA256_H
+/* digest: SHA-256 (libcrypto), for API key hashes and migration checksums. */
+#ifndef LB_DIGEST_H
+#define LB_DIGEST_H
 
 #include <stddef.h>
 
