@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "auth.h"
+#include "auth_jwt.h"
 #include "db.h"
 #include "log.h"
+#include "store/actor.h"
 #include "store/keys.h"
 
 /* What a log line may show of a path. Secrets reach paths: meeting tokens by design, and
@@ -44,6 +46,62 @@ void lb_app_log_path(const char *path, char *out, size_t outlen)
         p += seg;
     }
     out[n] = '\0';
+}
+
+void lb_ctx_actor(const struct lb_ctx *ctx, struct store_actor *by)
+{
+    switch (ctx->cred) {
+    case LB_CRED_TENANT_KEY:
+    case LB_CRED_BOOKING_PAGE:
+        by->kind = "key";
+        by->id = ctx->key_id;
+        return;
+    case LB_CRED_USER:
+        by->kind = "user";
+        by->id = ctx->user_id;
+        return;
+    case LB_CRED_NONE:
+        break;
+    }
+    by->kind = "prospect"; /* the public meeting path: the meeting token is the credential */
+    by->id = NULL;
+}
+
+/* Resolves the credential into ctx and applies the route's access rules; answers (401, 403,
+ * 503) and returns -1 when the request may not go on. */
+static int authenticate(struct lb_app *app, struct lb_request *req, const struct lb_route *route,
+                        struct lb_ctx *ctx)
+{
+    struct lb_response *res = ctx->res;
+    struct lb_principal who;
+    enum lb_auth_result ar = lb_auth_check(app, req->authorization, &who);
+    if (ar == LB_AUTH_UNAVAILABLE) {
+        lb_response_status_error(res, LB_UNAVAILABLE, app->cfg->retry_after, NULL);
+        return -1;
+    }
+    if (ar != LB_AUTH_OK) {
+        lb_response_error(res, 401, "Unauthorized");
+        if (ar == LB_AUTH_MISSING)
+            lb_response_header(res, "WWW-Authenticate", "Bearer realm=\"leadbook\"");
+        else
+            lb_response_header(res, "WWW-Authenticate",
+                               "Bearer realm=\"leadbook\", error=\"invalid_token\"");
+        return -1;
+    }
+    ctx->cred = who.cred;
+    memcpy(ctx->tenant_id, who.tenant_id, sizeof ctx->tenant_id);
+    memcpy(ctx->key_id, who.key_id, sizeof ctx->key_id);
+    memcpy(ctx->user_id, who.user_id, sizeof ctx->user_id);
+    if (who.cred == LB_CRED_BOOKING_PAGE && !(route->access & LB_ACCESS_BOOKING_PAGE)) {
+        lb_response_error(res, 403, "This key may only be used by the booking page");
+        return -1;
+    }
+    if (who.cred == LB_CRED_USER && !who.tenant_id[0] && !(route->access & LB_ACCESS_NO_TENANT)) {
+        lb_response_error(res, 403, "No tenant for user %.255s: create it with POST /tenants",
+                          who.user_id);
+        return -1;
+    }
+    return 0;
 }
 
 void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_response *res)
@@ -84,21 +142,34 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
         lb_response_error(res, 400, "Malformed query string");
         return;
     }
-    if (!route->is_public) {
-        enum lb_auth_result ar = lb_auth_check(app, req->authorization, ctx.tenant_id, ctx.key_id);
-        if (ar == LB_AUTH_UNAVAILABLE) {
-            lb_response_status_error(res, LB_UNAVAILABLE, app->cfg->retry_after, NULL);
-            return;
-        }
-        if (ar != LB_AUTH_OK) {
-            lb_response_error(res, 401, "Unauthorized");
-            lb_response_header(res, "WWW-Authenticate", "Bearer realm=\"leadbook\"");
-            return;
-        }
-    }
+    if (!(route->access & LB_ACCESS_PUBLIC) && authenticate(app, req, route, &ctx) != 0)
+        return;
     route->handler(&ctx);
     if (res->status == 204 || req->method == LB_METHOD_HEAD)
         res->head_only = 1;
+}
+
+/* Loads the sign-in token keys the config names (*keys NULL when it names none). */
+static int load_jwt_keys(const struct lb_config *cfg, struct lb_jwt_keys **keys, char *err,
+                         size_t errlen)
+{
+    *keys = NULL;
+    if (!cfg->jwt_issuer[0])
+        return 0;
+    return lb_jwt_keys_load(cfg->jwt_jwks_file, cfg->jwt_secret_file, cfg->jwt_issuer,
+                            cfg->jwt_audience, keys, err, errlen);
+}
+
+int lb_app_check_config(const struct lb_config *cfg, char *err, size_t errlen)
+{
+    struct lb_jwt_keys *keys;
+    if (load_jwt_keys(cfg, &keys, err, errlen) != 0)
+        return -1;
+    if (keys)
+        lb_log(LB_LOG_INFO, "jwt_keys", "keys=%d issuer=\"%s\"", lb_jwt_keys_count(keys),
+               cfg->jwt_issuer);
+    lb_jwt_keys_free(keys);
+    return 0;
 }
 
 void lb_app_worker_init(struct lb_app *app)
@@ -113,6 +184,11 @@ void lb_app_worker_init(struct lb_app *app)
     app->auth = lb_auth_new();
     if (!app->db || !app->auth)
         lb_log(LB_LOG_ERROR, "worker_init_failed", "what=\"out of memory\"");
+    app->jwt = NULL;
+    char err[512];
+    if (load_jwt_keys(app->cfg, &app->jwt, err, sizeof err) != 0)
+        lb_log(LB_LOG_ERROR, "jwt_keys_failed",
+               "reason=\"%s\" note=\"sign-in tokens are refused (401)\"", err);
     /* connect now so the first request does not pay for it; failure is not fatal: requests
      * answer 503 and the connection is retried */
     if (app->db && lb_db_ready(app->db) != LB_OK)
@@ -123,6 +199,8 @@ void lb_app_worker_free(struct lb_app *app)
 {
     lb_db_free(app->db);
     lb_auth_free(app->auth);
+    lb_jwt_keys_free(app->jwt);
     app->db = NULL;
     app->auth = NULL;
+    app->jwt = NULL;
 }

@@ -7,13 +7,16 @@
 #include "http.h"
 #include "router.h"
 
+#include "auth.h"
+
 struct lb_db;
-struct lb_auth;
+struct lb_jwt_keys;
 
 struct lb_app {
     const struct lb_config *cfg;
     struct lb_db *db;     /* this worker's connection (may be NULL in unit tests) */
-    struct lb_auth *auth; /* this worker's key cache (may be NULL in unit tests) */
+    struct lb_auth *auth; /* this worker's credential caches (may be NULL in unit tests) */
+    struct lb_jwt_keys *jwt; /* sign-in token keys (NULL: sign-in tokens not configured) */
     const struct lb_route *routes;
     size_t nroutes;
     int test_hooks; /* LEADBOOK_TEST_HOOKS=1: enables /_test/ routes for process tests */
@@ -24,16 +27,31 @@ struct lb_ctx {
     struct lb_app *app;
     struct lb_request *req;
     struct lb_response *res;
-    char tenant_id[37]; /* the credential's tenant ("" on public routes) */
-    char key_id[37];    /* the credential's key id, for the booking history */
+    enum lb_credential cred; /* LB_CRED_NONE on public routes */
+    /* the credential's tenant: "" on public routes, for the booking-page key and for a
+     * signed-in user who has no tenant yet */
+    char tenant_id[37];
+    char key_id[37];                  /* the key's id ("" for a user), for the history */
+    char user_id[LB_USER_ID_MAX + 1]; /* the signed-in user's sub ("" for a key) */
 };
+
+/* Who made a change, for the booking history (store/actor.h). */
+struct store_actor;
+void lb_ctx_actor(const struct lb_ctx *ctx, struct store_actor *by);
 
 /* The route table of the service (api/routes.c). */
 extern const struct lb_route lb_api_routes[];
 extern const size_t lb_api_nroutes;
 
-/* Per-worker state: opens the worker's database connection (lazily reconnecting later) and key
- * cache. Never fails: a database that is down makes requests answer 503 until it is back. */
+/* Checks what the workers will load from the configuration (the sign-in token key files), so
+ * that leadbookd refuses to start, and a reload keeps the old workers, when they are bad.
+ * Returns 0, or -1 with a message in err. */
+int lb_app_check_config(const struct lb_config *cfg, char *err, size_t errlen);
+
+/* Per-worker state: opens the worker's database connection (lazily reconnecting later), the
+ * credential caches and the sign-in token keys (read from their files, so a reload's new
+ * workers see rotated keys). Never fails: a database that is down makes requests answer 503
+ * until it is back. */
 void lb_app_worker_init(struct lb_app *app);
 void lb_app_worker_free(struct lb_app *app);
 

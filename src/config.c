@@ -1,4 +1,4 @@
-/* config: parse leadbook.conf, then let LEADBOOK_* environment variables override it. */
+/* config: parse leadbook.conf, then let LEADBOOKD_* environment variables override it. */
 #include "config.h"
 
 #include <ctype.h>
@@ -41,6 +41,10 @@ static const struct key_spec keys[] = {
     {"retry_after", NUM(KEY_INT, retry_after, 1, 3600)},
     {"log_level", STR(log_level)},
     {"sql_dir", STR(sql_dir)},
+    {"jwt_issuer", STR(jwt_issuer)},
+    {"jwt_audience", STR(jwt_audience)},
+    {"jwt_jwks_file", STR(jwt_jwks_file)},
+    {"jwt_secret_file", STR(jwt_secret_file)},
 };
 
 void lb_config_defaults(struct lb_config *cfg)
@@ -59,6 +63,7 @@ void lb_config_defaults(struct lb_config *cfg)
     cfg->retry_after = 1;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sql_dir, sizeof cfg->sql_dir, "%s", LB_SQLDIR);
+    snprintf(cfg->jwt_audience, sizeof cfg->jwt_audience, "authenticated");
 }
 
 int lb_config_set(struct lb_config *cfg, const char *key, const char *value, char *err,
@@ -168,7 +173,7 @@ int lb_config_load(struct lb_config *cfg, const char *path, int required, char *
     if (path && load_file(cfg, path, required, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        char var[64] = "LEADBOOK_";
+        char var[64] = LB_CONFIG_ENV_PREFIX;
         size_t n = strlen(var);
         for (const char *p = keys[i].name; *p && n < sizeof var - 1; p++)
             var[n++] = (char)toupper((unsigned char)*p);
@@ -180,7 +185,17 @@ int lb_config_load(struct lb_config *cfg, const char *path, int required, char *
                 snprintf(err, errlen, "environment %s: %s", var, kerr);
                 return -1;
             }
+            /* never the value: db and the file paths may hold secrets */
+            lb_log(LB_LOG_INFO, "config_override", "key=%s variable=%s", keys[i].name, var);
         }
+    }
+    if ((cfg->jwt_jwks_file[0] || cfg->jwt_secret_file[0]) && !cfg->jwt_issuer[0]) {
+        snprintf(err, errlen, "jwt_jwks_file or jwt_secret_file is set but jwt_issuer is empty");
+        return -1;
+    }
+    if (cfg->jwt_issuer[0] && !cfg->jwt_jwks_file[0] && !cfg->jwt_secret_file[0]) {
+        snprintf(err, errlen, "jwt_issuer is set but neither jwt_jwks_file nor jwt_secret_file");
+        return -1;
     }
     if (lb_log_level_parse(cfg->log_level) < 0) {
         snprintf(err, errlen, "invalid log_level \"%s\" (debug, info, warn, error)",

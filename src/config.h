@@ -1,4 +1,4 @@
-/* config: leadbook.conf ("key = value", '#' comments) with LEADBOOK_<KEY> environment overrides. */
+/* config: leadbook.conf ("key = value", '#' comments) with LEADBOOKD_<KEY> environment overrides. */
 #ifndef LB_CONFIG_H
 #define LB_CONFIG_H
 
@@ -22,11 +22,22 @@ struct lb_config {
     int retry_after;          /* seconds in Retry-After of a 503 */
     char log_level[16];       /* debug, info, warn, error */
     char sql_dir[512];        /* migrations directory for leadbookctl */
+    /* sign-in tokens (JWTs of the web frontend's identity provider); off when jwt_issuer is
+     * empty */
+    char jwt_issuer[512];      /* required `iss` */
+    char jwt_audience[256];    /* required `aud` (default "authenticated") */
+    char jwt_jwks_file[512];   /* JWKS of the ES256/RS256 public keys; empty = none */
+    char jwt_secret_file[512]; /* HS256 shared secret; empty = none */
 };
+
+/* Environment variables named LEADBOOKD_<KEY> override keys of the file (LEADBOOKD_, with a D:
+ * the daemon's namespace, apart from the LEADBOOK_* variables that scripts share). */
+#define LB_CONFIG_ENV_PREFIX "LEADBOOKD_"
 
 void lb_config_defaults(struct lb_config *cfg);
 /* Reads path (if non-NULL; a missing file is an error only when required is set), then applies
- * LEADBOOK_* variables. Returns 0, or -1 with a message in err. */
+ * LEADBOOKD_* variables, logging each override it applies (config_override key=... variable=...).
+ * Returns 0, or -1 with a message in err. */
 int lb_config_load(struct lb_config *cfg, const char *path, int required, char *err, size_t errlen);
 /* Sets one key from its text value (as the file or the environment gives it). */
 int lb_config_set(struct lb_config *cfg, const char *key, const char *value, char *err,

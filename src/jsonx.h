@@ -96,6 +96,10 @@ enum lb_status lb_json_parse_body(const char *body, size_t len, json_object **ou
 /* "not in the past" tolerates this much: a form filled in with "now" is still accepted after
  * the request's trip and a slightly fast client clock. */
 #define LB_SCHEDULE_PAST_SKEW_US (INT64_C(5) * 60 * LB_TIME_US_PER_SEC)
+/* ... and at most this far ahead: the answer's expiresAt (up to 168 h later) must stay a date
+ * that JavaScript and iCalendar can read. */
+#define LB_SCHEDULE_HORIZON_DAYS 730
+#define LB_SCHEDULE_HORIZON_US ((int64_t)LB_SCHEDULE_HORIZON_DAYS * 86400 * LB_TIME_US_PER_SEC)
 
 /* POST /leads. name is trimmed (lb_trim) before the checks and stored trimmed. */
 struct lb_lead_input {
@@ -145,5 +149,18 @@ enum lb_status lb_parse_agent_create(json_object *body, struct lb_agent_input *i
 enum lb_status lb_parse_agent_update(json_object *body, struct lb_agent_input *in,
                                      struct lb_msgs *msgs);
 void lb_agent_input_free(struct lb_agent_input *in);
+
+/* POST /tenants {userId, name} and PATCH /tenants/me {name}. name is trimmed; userId is kept
+ * exactly as given (it is compared with the sign-in token's sub) but judged trimmed. */
+#define LB_TENANT_NAME_MAX_CHARS 200
+#define LB_TENANT_USER_ID_MAX_CHARS 255
+struct lb_tenant_input {
+    char user_id[LB_TENANT_USER_ID_MAX_CHARS * 4 + 1];
+    char name[LB_TENANT_NAME_MAX_CHARS * 4 + 1];
+};
+enum lb_status lb_parse_tenant_create(json_object *body, struct lb_tenant_input *in,
+                                      struct lb_msgs *msgs);
+enum lb_status lb_parse_tenant_update(json_object *body, struct lb_tenant_input *in,
+                                      struct lb_msgs *msgs);
 
 #endif

@@ -204,6 +204,8 @@ enum lb_status lb_parse_lead_create(json_object *body, struct lb_lead_input *in,
     if (s && strlen(s) == len && lb_time_parse_iso8601(s, &in->scheduled_at_us) == 0) {
         if (in->scheduled_at_us < now_us - LB_SCHEDULE_PAST_SKEW_US)
             lb_msgs_add(msgs, "scheduledAt must not be in the past");
+        else if (in->scheduled_at_us > now_us + LB_SCHEDULE_HORIZON_US)
+            lb_msgs_add(msgs, "scheduledAt must be within %d days", LB_SCHEDULE_HORIZON_DAYS);
     } else {
         lb_msgs_add(msgs, "scheduledAt must be a valid ISO 8601 date string");
         if (!f.v || (s && len == 0))
@@ -302,4 +304,50 @@ void lb_agent_input_free(struct lb_agent_input *in)
     free(in->knowledge);
     in->knowledge = NULL;
     in->knowledge_len = 0;
+}
+
+/* POST /tenants ({userId, name}) and PATCH /tenants/me ({name}). */
+static enum lb_status parse_tenant(json_object *body, struct lb_tenant_input *in,
+                                   struct lb_msgs *msgs, int with_user)
+{
+    static const char *const known[] = {"name", "userId"};
+    size_t before = lb_msgs_count(msgs) + msgs->dropped;
+    memset(in, 0, sizeof *in);
+    if (!body || !json_object_is_type(body, json_type_object)) {
+        lb_msgs_add(msgs, "body must be a JSON object");
+        return LB_INVALID;
+    }
+    reject_unknown(body, known, with_user ? 2 : 1, msgs);
+    const char *s = NULL;
+    size_t start = 0, tlen = 0;
+    if (with_user) {
+        /* judged on the trimmed text like every field, but kept exactly as given: it must be
+         * byte for byte the token's sub */
+        struct field f = get_field(body, "userId");
+        if (check_text(f, "userId", 1, 0, LB_TENANT_USER_ID_MAX_CHARS, &s, &start, &tlen, msgs)) {
+            size_t len = 0;
+            s = field_string(f, &len);
+            if (copy_span(in->user_id, sizeof in->user_id, s, 0, len) != 0)
+                lb_msgs_add(msgs, "userId must be shorter than or equal to %d characters",
+                            LB_TENANT_USER_ID_MAX_CHARS);
+        }
+    }
+    if (check_text(get_field(body, "name"), "name", 1, 0, LB_TENANT_NAME_MAX_CHARS, &s, &start,
+                   &tlen, msgs) &&
+        copy_span(in->name, sizeof in->name, s, start, tlen) != 0)
+        lb_msgs_add(msgs, "name must be shorter than or equal to %d characters",
+                    LB_TENANT_NAME_MAX_CHARS);
+    return lb_msgs_count(msgs) + msgs->dropped == before ? LB_OK : LB_INVALID;
+}
+
+enum lb_status lb_parse_tenant_create(json_object *body, struct lb_tenant_input *in,
+                                      struct lb_msgs *msgs)
+{
+    return parse_tenant(body, in, msgs, 1);
+}
+
+enum lb_status lb_parse_tenant_update(json_object *body, struct lb_tenant_input *in,
+                                      struct lb_msgs *msgs)
+{
+    return parse_tenant(body, in, msgs, 0);
 }

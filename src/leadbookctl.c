@@ -28,8 +28,9 @@ static const char usage_text[] =
     "  migrate\n"
     "  tenant create --name NAME [--user-id ID]\n"
     "  key create --tenant ID [--label TEXT]\n"
+    "  key create --booking-page [--label TEXT]\n"
     "  key revoke ID\n"
-    "  key list --tenant ID\n"
+    "  key list --tenant ID | --booking-page\n"
     "  agent create --tenant ID --name N --knowledge TEXT [--link-expiry-hours H]\n"
     "  expire\n";
 
@@ -134,6 +135,20 @@ static int cmd_tenant_create(struct lb_db *db, int argc, char **argv, struct lb_
     return print_buf(out);
 }
 
+/* Removes every "--NAME" (a flag: no value) from argv; returns how many there were. */
+static int take_flag(int *argc, char **argv, const char *name)
+{
+    int found = 0, n = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], name) == 0)
+            found++;
+        else
+            argv[n++] = argv[i];
+    }
+    *argc = n;
+    return found;
+}
+
 static int cmd_key(struct lb_db *db, int argc, char **argv, struct lb_buf *out)
 {
     const char *tenant = NULL, *label = NULL, *id = NULL;
@@ -141,17 +156,27 @@ static int cmd_key(struct lb_db *db, int argc, char **argv, struct lb_buf *out)
     if (argc < 1)
         return usage("key needs create, revoke or list");
     const char *sub = argv[0];
-    if (parse_opts(argc - 1, argv + 1, opts, &id) != 0)
+    int rest = argc - 1;
+    int booking_page = take_flag(&rest, argv + 1, "--booking-page");
+    if (parse_opts(rest, argv + 1, opts, &id) != 0)
         return usage(NULL);
+    if (booking_page && tenant)
+        return usage("a booking-page key belongs to no tenant: --tenant or --booking-page");
     enum lb_status s;
     char what[256];
-    if (strcmp(sub, "create") == 0 && tenant && !id) {
+    if (strcmp(sub, "create") == 0 && booking_page && !id) {
+        s = store_key_create_booking_page(db, label, out);
+        snprintf(what, sizeof what, "key create (booking page)");
+    } else if (strcmp(sub, "create") == 0 && tenant && !id) {
         s = store_key_create(db, tenant, label, out);
         snprintf(what, sizeof what, "key create (tenant %s)", tenant);
+    } else if (strcmp(sub, "list") == 0 && booking_page && !id && !label) {
+        s = store_key_list_booking_page(db, out);
+        snprintf(what, sizeof what, "key list (booking page)");
     } else if (strcmp(sub, "list") == 0 && tenant && !id && !label) {
         s = store_key_list(db, tenant, out);
         snprintf(what, sizeof what, "key list (tenant %s)", tenant);
-    } else if (strcmp(sub, "revoke") == 0 && id && !tenant && !label) {
+    } else if (strcmp(sub, "revoke") == 0 && id && !tenant && !label && !booking_page) {
         s = store_key_revoke(db, id, out);
         snprintf(what, sizeof what, "key revoke (key %s)", id);
     } else {

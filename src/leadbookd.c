@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "lb_build.h"
+#include "app.h"
 #include "config.h"
 #include "log.h"
 #include "prefork.h"
@@ -16,7 +17,7 @@ static void usage(FILE *f)
             "  -c CONFIG  configuration file (default %s)\n"
             "  -t         check the configuration and exit\n"
             "  -V         print the version and exit\n"
-            "Every key can be overridden by LEADBOOK_<KEY> in the environment.\n",
+            "Every key can be overridden by LEADBOOKD_<KEY> in the environment.\n",
             LB_CONFIG_DEFAULT_PATH);
 }
 
@@ -61,6 +62,10 @@ int main(int argc, char **argv)
         return 1;
     }
     lb_log_init("leadbookd", (enum lb_log_level)lb_log_level_parse(cfg.log_level));
+    if (lb_app_check_config(&cfg, err, sizeof err) != 0) {
+        lb_log(LB_LOG_ERROR, "config_invalid", "reason=\"%s\"", err);
+        return 1;
+    }
     if (test_only) {
         printf("leadbookd: configuration %s is valid\n", config_path);
         return 0;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "clock.h"
 #include "log.h"
 #include "worker.h"
@@ -310,7 +311,8 @@ static void reload(struct master *m)
     struct lb_config fresh;
     lb_config_defaults(&fresh);
     char err[512];
-    if (lb_config_load(&fresh, m->config_path, m->config_path != NULL, err, sizeof err) != 0) {
+    if (lb_config_load(&fresh, m->config_path, m->config_path != NULL, err, sizeof err) != 0 ||
+        lb_app_check_config(&fresh, err, sizeof err) != 0) {
         lb_log(LB_LOG_ERROR, "reload_failed", "reason=\"%s\" note=\"keeping the old config\"", err);
         return;
     }

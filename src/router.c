@@ -1,4 +1,4 @@
-/* router: segment-by-segment matching of the request path against the route table. */
+/* router: segment-by-segment, exact matching of the request path against the route table. */
 #include "router.h"
 
 #include <stdio.h>
@@ -92,9 +92,12 @@ enum lb_route_result lb_route_match(const struct lb_route *routes, size_t nroute
     *found = NULL;
     if (allow_len)
         allow[0] = '\0';
+    /* The path is matched exactly (Express's "strict routing"): a trailing slash, an empty
+     * segment ("//leads", "/bookings//meeting/x") or an extra one makes another path, a 404.
+     * The web frontend calls exact URLs, so nothing needs leniency, and ignoring a trailing
+     * slash served the public booking at "/bookings/meeting/<token>/", a spelling that
+     * nginx's exact public location did not match. */
     size_t len = strlen(req->path);
-    if (len > 1 && req->path[len - 1] == '/')
-        len--;
 
     int best = -1;
     for (size_t i = 0; i < nroutes; i++) {

@@ -1,4 +1,4 @@
-/* router: a table of {method, pattern with :params, handler, public}; matching fills the
+/* router: a table of {method, pattern with :params, handler, access}; matching fills the
  * request's route params and says 404, 405 (with the Allow list) or which route. */
 #ifndef LB_ROUTER_H
 #define LB_ROUTER_H
@@ -14,8 +14,13 @@ struct lb_route {
     enum lb_method method;
     const char *pattern; /* "/leads/:id"; a ":name" segment matches one non-empty segment */
     lb_handler_fn handler;
-    int is_public; /* 1: no credential needed */
+    int access; /* LB_ACCESS_* flags: who may call it besides a tenant's own credential */
 };
+
+/* Route access flags. 0: a tenant's credential (tenant key, or a signed-in user of a tenant). */
+#define LB_ACCESS_PUBLIC 1       /* no credential needed (the meeting page, the probes) */
+#define LB_ACCESS_BOOKING_PAGE 2 /* a booking-page key may call it */
+#define LB_ACCESS_NO_TENANT 4    /* a signed-in user who has no tenant yet may call it */
 
 enum lb_route_result { LB_ROUTE_FOUND, LB_ROUTE_NOT_FOUND, LB_ROUTE_METHOD_NOT_ALLOWED };
 

@@ -61,7 +61,8 @@ int lb_parse_limit(const char *s, long min, long max, long *out);
 
 /* ---- Authorization header ---------------------------------------------------------------- */
 
-#define LB_BEARER_KEY_MAX_LEN 200
+/* Room for a sign-in token (auth_jwt.h refuses one over 8 KiB; longer credentials fail here). */
+#define LB_BEARER_KEY_MAX_LEN 8192
 
 /* Accepts exactly "Bearer <key>": the scheme compared case-insensitively (RFC 9110 11.1),
  * exactly one SP, key = 1..LB_BEARER_KEY_MAX_LEN chars of token68 ([A-Za-z0-9-._~+/]+ then

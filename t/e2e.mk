@@ -1,9 +1,11 @@
 # t/e2e.mk: end-to-end API tests (real nginx, leadbookd, PostgreSQL) and the OpenAPI check.
 # Each program gets a fresh migrated database (t/lib/pgtest) and its own stack (t/lib/stack);
 # run them under t/lib/with-pg (make check does when started as ../t/lib/with-pg make check).
-E2E_API_SOURCES = t/e2e/e2e.c t/e2e/e2e.h t/lib/pgtest.c t/lib/pgtest.h $(E2E_SUPPORT)
+E2E_API_SOURCES = t/e2e/e2e.c t/e2e/e2e.h t/e2e/e2e_user.c t/lib/jwtsign.c t/lib/jwtsign.h \
+	t/lib/pgtest.c t/lib/pgtest.h $(E2E_SUPPORT)
 E2E_API_TESTS = t/e2e/check_api_happy t/e2e/check_api_status t/e2e/check_api_isolation \
-	t/e2e/check_api_badinput t/e2e/check_api_pages t/e2e/check_api_defects t/e2e/check_openapi
+	t/e2e/check_api_badinput t/e2e/check_api_pages t/e2e/check_api_defects t/e2e/check_openapi \
+	t/e2e/check_api_frontend
 
 if HAVE_CHECK
 check_PROGRAMS += $(E2E_API_TESTS)
@@ -25,6 +27,9 @@ t_e2e_check_api_badinput_LDADD = $(UNIT_LDADD)
 t_e2e_check_api_pages_SOURCES = t/e2e/check_api_pages.c $(E2E_API_SOURCES)
 t_e2e_check_api_pages_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_pages_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_frontend_SOURCES = t/e2e/check_api_frontend.c $(E2E_API_SOURCES)
+t_e2e_check_api_frontend_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_frontend_LDADD = $(UNIT_LDADD)
 t_e2e_check_api_defects_SOURCES = t/e2e/check_api_defects.c $(E2E_API_SOURCES)
 t_e2e_check_api_defects_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_defects_LDADD = $(UNIT_LDADD)
@@ -35,3 +40,13 @@ t_e2e_check_openapi_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_openapi_LDADD = $(UNIT_LDADD)
 
 EXTRA_DIST += doc/openapi.yaml
+
+# The nginx site for the web frontend: per-visitor rate limit behind a trusted frontend server
+# (realip), exact matching of the public meeting path, big Authorization headers, the probes.
+if HAVE_CHECK
+check_PROGRAMS += t/e2e/check_api_site
+TESTS += t/e2e/check_api_site
+endif
+t_e2e_check_api_site_SOURCES = t/e2e/check_api_site.c $(E2E_API_SOURCES)
+t_e2e_check_api_site_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_site_LDADD = $(UNIT_LDADD)

@@ -16,7 +16,7 @@ FUZZ_LINK_LIBS = t/fuzz/libfuzzcore.a $(JSONC_LIBS) $(CRYPTO_LIBS)
 FUZZ_CORE_SRC = src/log.c src/config.c src/buf.c src/arena.c src/http.c src/router.c \
 	src/app.c src/auth.c src/digest.c src/validate.c src/validate_time.c \
 	src/validate_cursor.c src/jsonx.c src/jsonx_dto.c src/api/routes.c src/api/common.c \
-	src/api/health.c src/api/leads.c src/api/bookings.c src/api/agents.c
+	src/api/health.c src/api/leads.c src/api/bookings.c src/api/agents.c src/api/tenants.c src/auth_jwt.c
 
 noinst_LIBRARIES += t/fuzz/libfuzzcore.a
 t_fuzz_libfuzzcore_a_SOURCES = $(FUZZ_CORE_SRC) t/fuzz/fuzz_common.c t/fuzz/fuzz_common.h \
@@ -25,8 +25,8 @@ t_fuzz_libfuzzcore_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 
 FUZZ_TARGETS = t/fuzz/fuzz_query t/fuzz/fuzz_params t/fuzz/fuzz_json t/fuzz/fuzz_time \
 	t/fuzz/fuzz_email t/fuzz/fuzz_utf8 t/fuzz/fuzz_bearer t/fuzz/fuzz_cursor \
-	t/fuzz/fuzz_scalars t/fuzz/fuzz_request
-noinst_PROGRAMS = $(FUZZ_TARGETS)
+	t/fuzz/fuzz_scalars t/fuzz/fuzz_request t/fuzz/fuzz_jwt
+noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 t_fuzz_fuzz_query_SOURCES = t/fuzz/fuzz_query.c
 t_fuzz_fuzz_query_CFLAGS = $(FUZZ_COMPILE_FLAGS)
@@ -68,6 +68,10 @@ t_fuzz_fuzz_request_SOURCES = t/fuzz/fuzz_request.c
 t_fuzz_fuzz_request_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 t_fuzz_fuzz_request_LDFLAGS = $(FUZZ_LINK_FLAGS)
 t_fuzz_fuzz_request_LDADD = $(FUZZ_LINK_LIBS)
+t_fuzz_fuzz_jwt_SOURCES = t/fuzz/fuzz_jwt.c t/lib/jwtsign.c t/lib/jwtsign.h
+t_fuzz_fuzz_jwt_CFLAGS = $(FUZZ_COMPILE_FLAGS) -I$(top_srcdir)/t/lib
+t_fuzz_fuzz_jwt_LDFLAGS = $(FUZZ_LINK_FLAGS)
+t_fuzz_fuzz_jwt_LDADD = $(FUZZ_LINK_LIBS)
 
 fuzz-targets: $(FUZZ_TARGETS)
 else

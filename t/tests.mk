@@ -11,6 +11,18 @@ t_unit_check_http_CFLAGS = $(UNIT_CFLAGS)
 t_unit_check_http_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/check_router t/unit/check_http
 
+# Sign-in tokens: the verifier's tests, with the test-side signer (t/lib/jwtsign.c), which
+# t/lib/lb-token puts on the command line for the e2e tests, the benchmark and scripts.
+check_PROGRAMS += t/unit/check_jwt
+t_unit_check_jwt_SOURCES = t/unit/check_jwt.c t/lib/jwtsign.c t/lib/jwtsign.h
+t_unit_check_jwt_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/t/lib
+t_unit_check_jwt_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/check_jwt
+noinst_PROGRAMS += t/lib/lb-token
+t_lib_lb_token_SOURCES = t/lib/lb-token.c t/lib/jwtsign.c t/lib/jwtsign.h
+t_lib_lb_token_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/t/lib
+t_lib_lb_token_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
+
 # Test support shared by the end-to-end programs: a tiny HTTP client and the stack launcher.
 E2E_SUPPORT = t/lib/httpc.c t/lib/httpc.h t/lib/stack.c t/lib/stack.h
 E2E_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/t/lib

@@ -70,7 +70,10 @@ void lb_api_agent_by_link(struct lb_ctx *ctx)
     if (api_check_tenant_query(ctx) != 0 || api_uuid_param(ctx, "publicLink", link) != 0)
         return;
     lb_response_json(ctx->res, 200);
-    enum lb_status st = store_agent_by_link(ctx->app->db, ctx->tenant_id, link, &ctx->res->body);
+    enum lb_status st =
+        ctx->cred == LB_CRED_BOOKING_PAGE
+            ? store_agent_by_link_for_booking_page(ctx->app->db, link, &ctx->res->body)
+            : store_agent_by_link(ctx->app->db, ctx->tenant_id, link, &ctx->res->body);
     if (st != LB_OK)
         api_store_error(ctx, st, "Agent with public link %s not found", link);
 }

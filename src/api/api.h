@@ -12,6 +12,12 @@ void lb_api_readyz(struct lb_ctx *ctx);
 void lb_api_test_sleep(struct lb_ctx *ctx);
 void lb_api_test_crash(struct lb_ctx *ctx);
 
+void lb_api_tenant_create(struct lb_ctx *ctx);
+void lb_api_tenant_list(struct lb_ctx *ctx);
+void lb_api_tenant_me(struct lb_ctx *ctx);
+void lb_api_tenant_update(struct lb_ctx *ctx);
+void lb_api_tenant_by_user(struct lb_ctx *ctx);
+
 void lb_api_lead_create(struct lb_ctx *ctx);
 void lb_api_lead_list(struct lb_ctx *ctx);
 void lb_api_lead_stats(struct lb_ctx *ctx);

@@ -156,9 +156,11 @@ void lb_api_booking_status(struct lb_ctx *ctx)
         return;
     const char *to = lb_booking_status_name(in.status);
     char from[STORE_STATUS_LEN] = "";
+    struct store_actor by;
+    lb_ctx_actor(ctx, &by);
     lb_response_json(ctx->res, 200);
-    st = store_booking_set_status(ctx->app->db, ctx->tenant_id, id, to, ctx->key_id,
-                                  &ctx->res->body, from);
+    st = store_booking_set_status(ctx->app->db, ctx->tenant_id, id, to, &by, &ctx->res->body,
+                                  from);
     if (st == LB_CONFLICT) {
         lb_response_error(ctx->res, 409, "Cannot change booking status from %s to %s", from, to);
         return;

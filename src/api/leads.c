@@ -27,9 +27,16 @@ void lb_api_lead_create(struct lb_ctx *ctx)
         return;
     char when[LB_TIME_FMT_PG_SIZE];
     lb_time_format_pg(in.scheduled_at_us, when);
+    struct store_actor by;
+    lb_ctx_actor(ctx, &by);
     lb_response_json(ctx->res, 201);
-    st = store_lead_create(ctx->app->db, ctx->tenant_id, in.agent_id, in.name, in.email, when,
-                           ctx->key_id, &ctx->res->body);
+    /* the booking page's key belongs to no tenant: the agent names it */
+    if (ctx->cred == LB_CRED_BOOKING_PAGE)
+        st = store_lead_create_for_agent(ctx->app->db, in.agent_id, in.name, in.email, when, &by,
+                                         &ctx->res->body);
+    else
+        st = store_lead_create(ctx->app->db, ctx->tenant_id, in.agent_id, in.name, in.email, when,
+                               &by, &ctx->res->body);
     if (st != LB_OK)
         api_store_error(ctx, st, "Agent with id %s not found", in.agent_id);
 }

@@ -6,7 +6,15 @@
 #include "store/sqljson.h"
 #include "store/util.h"
 
-enum { AGENT_CREATE, AGENT_LIST, AGENT_GET, AGENT_BY_LINK, AGENT_UPDATE, AGENT_DELETE };
+enum {
+    AGENT_CREATE,
+    AGENT_LIST,
+    AGENT_GET,
+    AGENT_BY_LINK,
+    AGENT_BY_LINK_ANY_TENANT,
+    AGENT_UPDATE,
+    AGENT_DELETE
+};
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
@@ -28,6 +36,10 @@ static const struct lb_db_stmt stmts[] = {
                        "SELECT " SQL_AGENT_JSON("a") " FROM agents a "
                        "WHERE a.public_link = $2 AND a.tenant_id = $1",
                        2},
+    /* The booking page's key belongs to no tenant: the public link names the agent. */
+    [AGENT_BY_LINK_ANY_TENANT] = {"agent_by_link_any_tenant",
+                       "SELECT " SQL_AGENT_JSON("a") " FROM agents a WHERE a.public_link = $1",
+                       1},
     [AGENT_UPDATE] = {"agent_update",
                       "UPDATE agents AS a SET name = COALESCE($3, a.name), "
                       "knowledge = COALESCE($4, a.knowledge), "
@@ -69,6 +81,13 @@ enum lb_status store_agent_by_link(struct lb_db *db, const char *tenant_id, cons
 {
     const char *v[] = {tenant_id, public_link};
     return store_exec_json(db, &stmts[AGENT_BY_LINK], 2, v, out);
+}
+
+enum lb_status store_agent_by_link_for_booking_page(struct lb_db *db, const char *public_link,
+                                                    struct lb_buf *out)
+{
+    const char *v[] = {public_link};
+    return store_exec_json(db, &stmts[AGENT_BY_LINK_ANY_TENANT], 1, v, out);
 }
 
 enum lb_status store_agent_update(struct lb_db *db, const char *tenant_id, const char *agent_id,

@@ -21,6 +21,10 @@ enum lb_status store_agent_get(struct lb_db *db, const char *tenant_id, const ch
 /* Appends the Agent whose publicLink this is; LB_NOT_FOUND if not in the tenant. */
 enum lb_status store_agent_by_link(struct lb_db *db, const char *tenant_id, const char *public_link,
                                    struct lb_buf *out);
+/* For a booking-page key only (API.md credential 3): the Agent of this publicLink, whichever
+ * its tenant; LB_NOT_FOUND if none. */
+enum lb_status store_agent_by_link_for_booking_page(struct lb_db *db, const char *public_link,
+                                                    struct lb_buf *out);
 /* Changes the given fields (name/knowledge NULL and link_expiry_hours < 0 = unchanged), bumps
  * updatedAt, appends the Agent. Existing bookings keep their expiresAt. */
 enum lb_status store_agent_update(struct lb_db *db, const char *tenant_id, const char *agent_id,

@@ -39,8 +39,10 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
     "              ('CONFIRMED', 'CANCELLED'), ('CONFIRMED', 'EXPIRED'))), "                   \
     "upd AS (UPDATE bookings b SET status = $3::booking_status, updated_at = now() FROM ok "   \
     "        WHERE b.tenant_id = $1 AND b.id = ok.id RETURNING b.*), "                         \
-    "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id) " \
-    "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, $4::uuid FROM upd, ok) " \
+    "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
+    "                                   actor, actor_id) "                                     \
+    "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, "                        \
+    "              CASE WHEN $4 = 'key' THEN $5::uuid END, $4, $5 FROM upd, ok) "              \
     "SELECT cur.status, CASE WHEN upd.id IS NOT NULL THEN " SQL_BOOKING_JSON("upd")            \
     "       WHEN cur.status = $3::booking_status THEN " SQL_BOOKING_JSON("cur") " END, "       \
     "  upd.id IS NOT NULL "                                                                    \
@@ -55,14 +57,15 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
     "             LIMIT $1::int FOR UPDATE SKIP LOCKED), "                                     \
     "upd AS (UPDATE bookings b SET status = 'EXPIRED', updated_at = now() "                    \
     "        WHERE b.id = ANY (ARRAY(SELECT id FROM due)) RETURNING b.tenant_id, b.id), "      \
-    "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status) "       \
-    "       SELECT upd.tenant_id, upd.id, due.status, 'EXPIRED' FROM upd JOIN due USING (id)) " \
+    "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, actor) " \
+    "       SELECT upd.tenant_id, upd.id, due.status, 'EXPIRED', 'system' "                    \
+    "       FROM upd JOIN due USING (id)) "                                                    \
     "SELECT count(*) FROM upd"
 /* clang-format on */
 
 static const struct lb_db_stmt stmts[] = {
     [BOOKING_MEETING] = {"booking_meeting", SQL_MEETING, 1},
-    [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 4},
+    [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 5},
     [BOOKING_EXPIRE] = {"booking_expire", SQL_EXPIRE, 1},
 };
 
@@ -79,13 +82,14 @@ enum lb_status store_booking_meeting(struct lb_db *db, const char *meeting_token
 
 enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
                                         const char *booking_id, const char *new_status,
-                                        const char *key_id, struct lb_buf *out,
+                                        const struct store_actor *by, struct lb_buf *out,
                                         char from_status[STORE_STATUS_LEN])
 {
-    const char *v[] = {tenant_id, booking_id, new_status, key_id};
+    const char *v[] = {tenant_id, booking_id, new_status, NULL, NULL};
+    store_actor_params(by, &v[3], &v[4]);
     PGresult *res;
     from_status[0] = '\0';
-    enum lb_status s = lb_db_exec(db, &stmts[BOOKING_SET_STATUS], 4, v, &res);
+    enum lb_status s = lb_db_exec(db, &stmts[BOOKING_SET_STATUS], 5, v, &res);
     if (s != LB_OK)
         return s;
     if (PQntuples(res) != 1) {

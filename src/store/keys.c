@@ -13,24 +13,28 @@
 /* clang-format off */
 
 #define SQL_KEY_JSON(k, revoked)                                                               \
-    "json_build_object('id', " k ".id, 'tenantId', " k ".tenant_id, 'label', " k ".label, "    \
+    "json_build_object('id', " k ".id, 'tenantId', " k ".tenant_id, 'scope', " k ".scope, "    \
+    "'label', " k ".label, "                                                                   \
     "'createdAt', " SQL_TS(k ".created_at") ", 'revokedAt', " SQL_TS(revoked) ")"
 
-enum { KEY_CREATE, KEY_REVOKE, KEY_LIST, KEY_LOOKUP };
+enum { KEY_CREATE, KEY_CREATE_BOOKING_PAGE, KEY_REVOKE, KEY_LIST, KEY_LIST_BOOKING_PAGE, KEY_LOOKUP };
 
 static const struct lb_db_stmt stmts[] = {
     [KEY_CREATE] = {"key_create",
                     "INSERT INTO api_keys (tenant_id, key_hash, label) "
                     "VALUES ($1, decode($2, 'hex'), COALESCE($3, '')) RETURNING id",
                     3},
-    /* Lock, revoke unless already revoked, and notify every worker in the same transaction:
-     * the notification is delivered only if the revocation commits. */
+    [KEY_CREATE_BOOKING_PAGE] = {"key_create_booking_page",
+                    "INSERT INTO api_keys (tenant_id, scope, key_hash, label) "
+                    "VALUES (NULL, 'booking_page', decode($1, 'hex'), COALESCE($2, '')) RETURNING id",
+                    2},
+    /* Lock and revoke unless already revoked; the workers hear of it from the api_keys_notify
+     * trigger (sql/003), in the same transaction, so only if the revocation commits. */
     [KEY_REVOKE] = {"key_revoke",
                     "WITH k AS (SELECT * FROM api_keys WHERE id = $1 FOR UPDATE), "
                     "r AS (UPDATE api_keys a SET revoked_at = now() FROM k "
                     "      WHERE a.id = k.id AND k.revoked_at IS NULL RETURNING a.id, a.revoked_at) "
-                    "SELECT " SQL_KEY_JSON("k", "COALESCE(r.revoked_at, k.revoked_at)") ", "
-                    "pg_notify('" STORE_KEYS_CHANNEL "', k.id::text) "
+                    "SELECT " SQL_KEY_JSON("k", "COALESCE(r.revoked_at, k.revoked_at)") " "
                     "FROM k LEFT JOIN r ON r.id = k.id",
                     1},
     [KEY_LIST] = {"key_list",
@@ -38,8 +42,13 @@ static const struct lb_db_stmt stmts[] = {
                   " ORDER BY k.created_at DESC, k.id DESC) FROM api_keys k "
                   "WHERE k.tenant_id = t.id), '[]'::json) FROM tenants t WHERE t.id = $1",
                   1},
+    [KEY_LIST_BOOKING_PAGE] = {"key_list_booking_page",
+                  "SELECT COALESCE(json_agg(" SQL_KEY_JSON("k", "k.revoked_at")
+                  " ORDER BY k.created_at DESC, k.id DESC), '[]'::json) FROM api_keys k "
+                  "WHERE k.scope = 'booking_page'",
+                  0},
     [KEY_LOOKUP] = {"key_lookup",
-                    "SELECT tenant_id, id FROM api_keys "
+                    "SELECT COALESCE(tenant_id::text, ''), id, scope = 'booking_page' FROM api_keys "
                     "WHERE key_hash = decode($1, 'hex') AND revoked_at IS NULL",
                     1},
 };
@@ -91,13 +100,14 @@ static int random_bytes(unsigned char *buf, size_t len)
     return 0;
 }
 
-enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const char *label,
-                                struct lb_buf *out)
+/* tenant_id NULL: a booking-page key. */
+static enum lb_status key_create(struct lb_db *db, const char *tenant_id, const char *label,
+                                 struct lb_buf *out)
 {
     unsigned char secret[32], hash[LB_SHA256_LEN];
     char key[STORE_KEY_TEXT_LEN + 2], hash_hex[2 * LB_SHA256_LEN + 1];
     if (random_bytes(secret, sizeof secret) != 0) {
-        lb_log(LB_LOG_ERROR, "key_random_failed", "tenant=%s", tenant_id);
+        lb_log(LB_LOG_ERROR, "key_random_failed", "tenant=%s", tenant_id ? tenant_id : "-");
         return LB_INTERNAL;
     }
     memcpy(key, STORE_KEY_PREFIX, sizeof STORE_KEY_PREFIX - 1);
@@ -107,7 +117,8 @@ enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const c
 
     const char *v[] = {tenant_id, hash_hex, label};
     PGresult *res;
-    enum lb_status s = lb_db_exec(db, &stmts[KEY_CREATE], 3, v, &res);
+    enum lb_status s = tenant_id ? lb_db_exec(db, &stmts[KEY_CREATE], 3, v, &res)
+                                 : lb_db_exec(db, &stmts[KEY_CREATE_BOOKING_PAGE], 2, v + 1, &res);
     if (s != LB_OK)
         return s;
     /* Built here rather than in SQL so that the key text never reaches the server. */
@@ -121,6 +132,18 @@ enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const c
     return s;
 }
 
+enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const char *label,
+                                struct lb_buf *out)
+{
+    return key_create(db, tenant_id, label, out);
+}
+
+enum lb_status store_key_create_booking_page(struct lb_db *db, const char *label,
+                                             struct lb_buf *out)
+{
+    return key_create(db, NULL, label, out);
+}
+
 enum lb_status store_key_revoke(struct lb_db *db, const char *key_id, struct lb_buf *out)
 {
     const char *v[] = {key_id};
@@ -131,6 +154,11 @@ enum lb_status store_key_list(struct lb_db *db, const char *tenant_id, struct lb
 {
     const char *v[] = {tenant_id};
     return store_exec_json(db, &stmts[KEY_LIST], 1, v, out);
+}
+
+enum lb_status store_key_list_booking_page(struct lb_db *db, struct lb_buf *out)
+{
+    return store_exec_json(db, &stmts[KEY_LIST_BOOKING_PAGE], 0, NULL, out);
 }
 
 enum lb_status store_key_lookup(struct lb_db *db, const unsigned char hash[LB_SHA256_LEN],
@@ -148,6 +176,7 @@ enum lb_status store_key_lookup(struct lb_db *db, const unsigned char hash[LB_SH
     } else {
         snprintf(ref->tenant_id, sizeof ref->tenant_id, "%s", PQgetvalue(res, 0, 0));
         snprintf(ref->key_id, sizeof ref->key_id, "%s", PQgetvalue(res, 0, 1));
+        ref->booking_page = PQgetvalue(res, 0, 2)[0] == 't';
     }
     PQclear(res);
     return s;

@@ -10,23 +10,24 @@
 #include "store/sqljson.h"
 #include "store/util.h"
 
-enum { LEAD_CREATE, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS_AGENT };
+enum { LEAD_CREATE, LEAD_CREATE_FOR_AGENT, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS_AGENT };
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
 /* One statement: the agent must be in the tenant (else no row at all); the booking's insert
  * reads the lead's row from the CTE, so a failure anywhere rolls back both. */
-#define SQL_LEAD_CREATE                                                                        \
-    "WITH a AS (SELECT tenant_id, id, link_expiry_hours FROM agents "                         \
-    "           WHERE tenant_id = $1 AND id = $2), "                                           \
+#define SQL_LEAD_CREATE(agent_filter)                                                          \
+    "WITH a AS (SELECT tenant_id, id, link_expiry_hours FROM agents WHERE " agent_filter "), "  \
     "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
     "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \
     "b AS (INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, status, expires_at) " \
     "      SELECT l.tenant_id, l.id, l.agent_id, $5::timestamptz, 'PENDING', "                 \
     "             $5::timestamptz + a.link_expiry_hours * interval '1 hour' "                  \
     "      FROM l JOIN a ON a.id = l.agent_id RETURNING *), "                                  \
-    "e AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id) " \
-    "      SELECT b.tenant_id, b.id, NULL, b.status, $6::uuid FROM b) "                        \
+    "e AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
+    "                                  actor, actor_id) "                                      \
+    "      SELECT b.tenant_id, b.id, NULL, b.status, "                                         \
+    "             CASE WHEN $6 = 'key' THEN $7::uuid END, $6, $7 FROM b) "                     \
     "SELECT json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b") \
     ", 'meetingToken', b.meeting_token) FROM l JOIN b ON b.lead_id = l.id"
 
@@ -69,13 +70,17 @@ enum { LEAD_CREATE, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS
     "      AND status IN ('PENDING', 'CONFIRMED') AND expires_at <= now()), "                  \
     "d AS (SELECT count(*) AS n FROM bookings WHERE tenant_id = $1 " filter                    \
     "      AND status = 'PENDING' AND scheduled_at <= now()) "                                 \
-    "SELECT json_build_object('totalLeads', l.n, 'upcoming', c.pending - d.n, "                \
+    "SELECT json_build_object('totalLeads', l.n, 'total', l.n, 'upcoming', c.pending - d.n, "  \
     "  'completed', c.completed, 'expired', c.expired + o.n, 'confirmed', c.confirmed, "       \
     "  'cancelled', c.cancelled, 'conversionRate', "                                           \
     "  CASE WHEN l.n = 0 THEN 0 ELSE (c.completed * 200 + l.n) / (2 * l.n) END) FROM l, c, o, d"
 
 static const struct lb_db_stmt stmts[] = {
-    [LEAD_CREATE] = {"lead_create", SQL_LEAD_CREATE, 6},
+    [LEAD_CREATE] = {"lead_create", SQL_LEAD_CREATE("tenant_id = $1 AND id = $2"), 7},
+    /* The booking page's key: the agent names the tenant ($1 is NULL, typed for the same
+     * parameter list). */
+    [LEAD_CREATE_FOR_AGENT] = {"lead_create_for_agent",
+                               SQL_LEAD_CREATE("$1::uuid IS NULL AND id = $2"), 7},
     /* $2 is unused in the whole-tenant variant but typed, so both take the same parameters. */
     [LEAD_LIST] = {"lead_list", SQL_LEAD_PAGE("AND $2::uuid IS NULL"), 5},
     [LEAD_LIST_AGENT] = {"lead_list_agent", SQL_LEAD_PAGE("AND l.agent_id = $2"), 5},
@@ -92,10 +97,21 @@ const struct lb_db_stmt_set store_leads_statements = {stmts, sizeof stmts / size
 
 enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const char *agent_id,
                                  const char *name, const char *email, const char *scheduled_at,
-                                 const char *key_id, struct lb_buf *out)
+                                 const struct store_actor *by, struct lb_buf *out)
 {
-    const char *v[] = {tenant_id, agent_id, name, email, scheduled_at, key_id};
-    return store_exec_json(db, &stmts[LEAD_CREATE], 6, v, out);
+    const char *v[] = {tenant_id, agent_id, name, email, scheduled_at, NULL, NULL};
+    store_actor_params(by, &v[5], &v[6]);
+    return store_exec_json(db, &stmts[LEAD_CREATE], 7, v, out);
+}
+
+enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id,
+                                           const char *name, const char *email,
+                                           const char *scheduled_at, const struct store_actor *by,
+                                           struct lb_buf *out)
+{
+    const char *v[] = {NULL, agent_id, name, email, scheduled_at, NULL, NULL};
+    store_actor_params(by, &v[5], &v[6]);
+    return store_exec_json(db, &stmts[LEAD_CREATE_FOR_AGENT], 7, v, out);
 }
 
 enum lb_status store_lead_list(struct lb_db *db, const char *tenant_id, const char *agent_id,

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "store/actor.h"
 
 extern const struct lb_db_stmt_set store_leads_statements;
 
@@ -18,12 +19,18 @@ struct store_cursor {
 
 /* Creates a lead and its PENDING booking in one statement (both or neither): expiresAt =
  * scheduled_at + the agent's linkExpiryHours, a fresh meetingToken, a history row (from NULL
- * to PENDING, by key_id, which may be NULL). scheduled_at is ISO 8601 text with a zone.
+ * to PENDING, by `by`; NULL = the system). scheduled_at is ISO 8601 text with a zone.
  * Appends {"lead":Lead,"booking":Booking,"meetingToken":"…"}.
  * LB_NOT_FOUND: the agent is not in the tenant; LB_INVALID: bad date or a bound violated. */
 enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const char *agent_id,
                                  const char *name, const char *email, const char *scheduled_at,
-                                 const char *key_id, struct lb_buf *out);
+                                 const struct store_actor *by, struct lb_buf *out);
+/* The same for a booking-page key (API.md credential 3): the lead's tenant is the agent's.
+ * LB_NOT_FOUND: no such agent. */
+enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id,
+                                           const char *name, const char *email,
+                                           const char *scheduled_at, const struct store_actor *by,
+                                           struct lb_buf *out);
 /* Appends a JSON array of at most limit (1..1000) leads, newest first, optionally of one agent
  * (agent_id NULL = all), starting after *after (NULL = from the newest). Each lead has
  * `bookings` (oldest first) and `agent` {id,name,publicLink}. *has_more tells whether at least

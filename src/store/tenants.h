@@ -1,4 +1,4 @@
-/* store/tenants: tenants (created by the operator CLI). */
+/* store/tenants: tenants, made by the operator CLI or by a signed-in user (POST /tenants). */
 #ifndef LB_STORE_TENANTS_H
 #define LB_STORE_TENANTS_H
 
@@ -11,7 +11,19 @@ extern const struct lb_db_stmt_set store_tenants_statements;
  * LB_CONFLICT: user_id taken; LB_INVALID: name not 1..200 chars. */
 enum lb_status store_tenant_create(struct lb_db *db, const char *name, const char *user_id,
                                    struct lb_buf *out);
+/* The signed-in user's own tenant: LB_CONFLICT when the user already has one (however many
+ * calls race, one tenant is made). Appends the Tenant. */
+enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id,
+                                            const char *name, struct lb_buf *out);
 /* Appends the Tenant; LB_NOT_FOUND if none (LB_INVALID if tenant_id is not a UUID). */
 enum lb_status store_tenant_get(struct lb_db *db, const char *tenant_id, struct lb_buf *out);
+/* Appends the Tenant tenant_id if its userId is user_id; LB_NOT_FOUND otherwise. */
+enum lb_status store_tenant_get_by_user(struct lb_db *db, const char *tenant_id,
+                                        const char *user_id, struct lb_buf *out);
+/* The id of the tenant whose userId is user_id; LB_NOT_FOUND if the user has none. */
+enum lb_status store_tenant_of_user(struct lb_db *db, const char *user_id, char tenant_id[37]);
+/* Renames the tenant (bumps updatedAt); appends the Tenant. LB_NOT_FOUND if none. */
+enum lb_status store_tenant_rename(struct lb_db *db, const char *tenant_id, const char *name,
+                                   struct lb_buf *out);
 
 #endif

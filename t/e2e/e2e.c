@@ -28,7 +28,14 @@ int e2e_main(const char *prog, Suite *suite)
     }
     char dbline[1200];
     snprintf(dbline, sizeof dbline, "db = %s", conninfo);
-    const char *lines[] = {dbline, "workers = 4", NULL};
+    const char *lines[8] = {dbline, "workers = 4", NULL};
+    int n = e2e_jwt_setup(lines + 2, 3);
+    if (n < 0) {
+        fprintf(stderr, "%s: could not make the sign-in token keys\n", prog);
+        pgtest_teardown();
+        return EXIT_FAILURE;
+    }
+    lines[2 + n] = NULL;
     if (stack_start(&e2e_stack, lines) != 0) {
         fprintf(stderr, "%s: the stack did not start\n", prog);
         pgtest_teardown();
@@ -39,6 +46,7 @@ int e2e_main(const char *prog, Suite *suite)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     stack_stop(&e2e_stack);
+    e2e_jwt_teardown();
     pgtest_teardown();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
@@ -125,7 +133,7 @@ void e2e_tenant_new(struct e2e_tenant *t, const char *name, int link_expiry_hour
 int e2e_raw(struct e2e_resp *r, const char *headers, const char *method, const char *path,
             const char *body, size_t body_len)
 {
-    char hdrs[4096];
+    char hdrs[24576];
     int has_ct = headers && strcasestr(headers, "Content-Type:") != NULL;
     snprintf(hdrs, sizeof hdrs, "%s%s", headers ? headers : "",
              body && !has_ct ? "Content-Type: application/json\r\n" : "");

@@ -18,14 +18,16 @@
 /* The end of the argument lists of the variadic helpers below (a pointer, never a bare 0). */
 #define E2E_END ((const char *)NULL)
 
-/* A tenant with one live key and one agent. */
+/* A tenant with one live key and one agent; or (e2e_user_new) a signed-in user, whose auth is
+ * a sign-in token and whose id is its tenant's once it has one. */
 struct e2e_tenant {
     char id[37];
     char key_id[37];
     char key[128];
-    char auth[200]; /* "Authorization: Bearer <key>\r\n" */
+    char auth[2048]; /* "Authorization: Bearer <key or token>\r\n" */
     char agent_id[37];
     char agent_link[37];
+    char user_id[64]; /* the signed-in user's sub ("" for a key) */
 };
 
 /* The program's stack and database (valid inside tests). */
@@ -45,6 +47,36 @@ json_object *e2e_ctl(const char *first, ...);
 void e2e_tenant_new(struct e2e_tenant *t, const char *name, int link_expiry_hours);
 /* Another key of the tenant; writes "Authorization: Bearer ...\r\n" to auth and the id. */
 void e2e_key_new(const struct e2e_tenant *t, char *auth, size_t authlen, char key_id[37]);
+
+/* ---- sign-in tokens and the booking page (e2e_user.c) -------------------------------------- */
+
+/* The stack's identity provider, as scripts/dev-up names it. */
+#define E2E_JWT_ISSUER "http://127.0.0.1:54321/auth/v1"
+#define E2E_JWT_KID "e2e-ec-1"
+#define E2E_JWT_RSA_KID "e2e-rsa-1"
+
+/* Makes the keys (in a temp directory) and writes the leadbook.conf lines that use them to
+ * lines[0..max); returns how many, or -1. e2e_main calls it. */
+int e2e_jwt_setup(const char **lines, int max);
+void e2e_jwt_teardown(void);
+const char *e2e_jwt_dir(void);
+const char *e2e_jwks_path(void);
+/* A new key pair in PEM ("EC" P-256 or "RSA" 2048). */
+int e2e_keygen_pem(const char *type, const char *path);
+/* Replaces the stack's JWKS file (atomically) by the public halves of these keys. */
+int e2e_write_jwks(const char *const *pems, const char *const *kids, int n);
+/* A token signed by alg (ES256, RS256: the stack's keys; HS256: its secret) for sub, valid for
+ * ttl_s seconds (negative: already expired). */
+void e2e_token(char *out, size_t outlen, const char *alg, const char *sub, long ttl_s);
+/* A token of any claims text; key_file/kid NULL = the stack's for alg. */
+void e2e_token_claims(char *out, size_t outlen, const char *alg, const char *kid,
+                      const char *key_file, const char *claims);
+/* A new signed-in user (random sub) with no tenant yet; alg NULL = ES256. */
+void e2e_user_new(struct e2e_tenant *u, const char *alg);
+/* POST /tenants as that user (asserts 201) and keeps the tenant id in u->id. */
+void e2e_user_signup(struct e2e_tenant *u, const char *name);
+/* A booking-page key: writes "Authorization: Bearer ...\r\n" to auth. */
+void e2e_booking_key_new(char *auth, size_t authlen, char key_id[37]);
 
 /* ---- HTTP ------------------------------------------------------------------------------- */
 

@@ -347,19 +347,80 @@ enum lb_status store_append(struct lb_buf *out, const char *text)
     return lb_buf_puts(out, text) == 0 ? LB_OK : LB_INTERNAL;
 }
 
-/* ---- store/tenants.h, store/keys.h: the operator's calls, never the API's ------------------- */
+/* ---- store/tenants.h ------------------------------------------------------------------------ */
+
+static void put_tenant(struct lb_buf *out)
+{
+    lb_buf_puts(out, "{\"id\":\"" STUB_TENANT "\",\"name\":");
+    put_text(out);
+    lb_buf_puts(out, ",\"userId\":null,\"createdAt\":" TS ",\"updatedAt\":" TS "}");
+}
 
 enum lb_status store_tenant_create(struct lb_db *db, const char *name, const char *user_id,
                                    struct lb_buf *out)
 {
     (void)db, (void)name, (void)user_id, (void)out;
-    unexpected("store_tenant_create");
+    unexpected("store_tenant_create"); /* the operator's */
+}
+
+/* Only for signed-in users: the stub knows no sign-in token. */
+enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id,
+                                            const char *name, struct lb_buf *out)
+{
+    (void)db, (void)name, (void)user_id, (void)out;
+    unexpected("store_tenant_create_for_user");
+}
+
+enum lb_status store_tenant_of_user(struct lb_db *db, const char *user_id, char tenant_id[37])
+{
+    (void)db, (void)user_id, (void)tenant_id;
+    unexpected("store_tenant_of_user");
 }
 
 enum lb_status store_tenant_get(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
 {
-    (void)db, (void)tenant_id, (void)out;
-    unexpected("store_tenant_get");
+    (void)db;
+    enum lb_status st = tenant_call("store_tenant_get", tenant_id);
+    if (st == LB_OK)
+        put_tenant(out);
+    return st;
+}
+
+enum lb_status store_tenant_get_by_user(struct lb_db *db, const char *tenant_id,
+                                        const char *user_id, struct lb_buf *out)
+{
+    (void)db;
+    FUZZ_ASSERT(user_id && *user_id, "store got an empty user id");
+    enum lb_status st = tenant_call("store_tenant_get_by_user", tenant_id);
+    if (st == LB_OK)
+        put_tenant(out);
+    return st;
+}
+
+enum lb_status store_tenant_rename(struct lb_db *db, const char *tenant_id, const char *name,
+                                   struct lb_buf *out)
+{
+    (void)db;
+    check_text("tenant name", name, 1, 200);
+    enum lb_status st = tenant_call("store_tenant_rename", tenant_id);
+    if (st == LB_OK)
+        put_tenant(out);
+    return st;
+}
+
+/* ---- store/keys.h: the operator's calls, never the API's (but the lookup) ------------------- */
+
+enum lb_status store_key_create_booking_page(struct lb_db *db, const char *label,
+                                             struct lb_buf *out)
+{
+    (void)db, (void)label, (void)out;
+    unexpected("store_key_create_booking_page");
+}
+
+enum lb_status store_key_list_booking_page(struct lb_db *db, struct lb_buf *out)
+{
+    (void)db, (void)out;
+    unexpected("store_key_list_booking_page");
 }
 
 enum lb_status store_key_create(struct lb_db *db, const char *tenant_id, const char *label,
@@ -396,6 +457,7 @@ enum lb_status store_key_lookup(struct lb_db *db, const unsigned char hash[LB_SH
         return LB_NOT_FOUND;
     memcpy(ref->tenant_id, STUB_TENANT, sizeof ref->tenant_id);
     memcpy(ref->key_id, STUB_KEY_ID, sizeof ref->key_id);
+    ref->booking_page = 0;
     return LB_OK;
 }
 
@@ -474,11 +536,37 @@ enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const
     return tenant_call("store_agent_delete", tenant_id);
 }
 
+/* The booking page's key is not the stub's: no handler may ask for an agent of any tenant. */
+enum lb_status store_agent_by_link_for_booking_page(struct lb_db *db, const char *public_link,
+                                                    struct lb_buf *out)
+{
+    (void)db, (void)public_link, (void)out;
+    unexpected("store_agent_by_link_for_booking_page");
+}
+
 /* ---- store/leads.h -------------------------------------------------------------------------- */
+
+/* Every change is made by the one live key of the stub. */
+static void check_actor(const struct store_actor *by)
+{
+    FUZZ_ASSERT(by && by->kind && strcmp(by->kind, "key") == 0 && by->id &&
+                    strcmp(by->id, STUB_KEY_ID) == 0,
+                "store got actor %s \"%s\"", by && by->kind ? by->kind : "(null)",
+                by && by->id ? by->id : "(null)");
+}
+
+enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id,
+                                           const char *name, const char *email,
+                                           const char *scheduled_at, const struct store_actor *by,
+                                           struct lb_buf *out)
+{
+    (void)db, (void)agent_id, (void)name, (void)email, (void)scheduled_at, (void)by, (void)out;
+    unexpected("store_lead_create_for_agent");
+}
 
 enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const char *agent_id,
                                  const char *name, const char *email, const char *scheduled_at,
-                                 const char *key_id, struct lb_buf *out)
+                                 const struct store_actor *by, struct lb_buf *out)
 {
     (void)db;
     check_uuid("agent id", agent_id);
@@ -488,8 +576,7 @@ enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const 
     int64_t us;
     FUZZ_ASSERT(scheduled_at && lb_time_parse_iso8601(scheduled_at, &us) == 0,
                 "store got scheduled_at \"%s\"", scheduled_at ? scheduled_at : "(null)");
-    FUZZ_ASSERT(key_id && strcmp(key_id, STUB_KEY_ID) == 0, "store got key id \"%s\"",
-                key_id ? key_id : "(null)");
+    check_actor(by);
     enum lb_status st = tenant_call("store_lead_create", tenant_id);
     if (st == LB_OK) {
         lb_buf_puts(out, "{\"lead\":");
@@ -548,7 +635,7 @@ enum lb_status store_lead_stats(struct lb_db *db, const char *tenant_id, const c
         check_uuid("agent filter", agent_id);
     enum lb_status st = tenant_call("store_lead_stats", tenant_id);
     if (st == LB_OK)
-        lb_buf_puts(out, "{\"totalLeads\":3,\"upcoming\":1,\"completed\":1,\"expired\":0,"
+        lb_buf_puts(out, "{\"totalLeads\":3,\"total\":3,\"upcoming\":1,\"completed\":1,\"expired\":0,"
                          "\"confirmed\":1,\"cancelled\":0,\"conversionRate\":33}");
     return st;
 }
@@ -583,7 +670,7 @@ enum lb_status store_booking_meeting(struct lb_db *db, const char *meeting_token
 
 enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
                                         const char *booking_id, const char *new_status,
-                                        const char *key_id, struct lb_buf *out,
+                                        const struct store_actor *by, struct lb_buf *out,
                                         char from_status[STORE_STATUS_LEN])
 {
     (void)db;
@@ -591,8 +678,7 @@ enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
     enum lb_booking_status bs;
     FUZZ_ASSERT(new_status && lb_booking_status_parse(new_status, &bs) == 0,
                 "store got status \"%s\"", new_status ? new_status : "(null)");
-    FUZZ_ASSERT(key_id && strcmp(key_id, STUB_KEY_ID) == 0, "store got key id \"%s\"",
-                key_id ? key_id : "(null)");
+    check_actor(by);
     FUZZ_ASSERT(from_status != NULL, "no from_status buffer");
     enum lb_status st = tenant_call("store_booking_set_status", tenant_id);
     if (st == LB_OK || st == LB_CONFLICT)

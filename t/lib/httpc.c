@@ -26,19 +26,38 @@ static int send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int httpc(int port, const char *method, const char *path, const char *extra_headers,
-          const char *body, size_t body_len, struct httpc_resp *r, int timeout_ms)
+/* A connected socket to 127.0.0.1:port, bound first to source_addr when not NULL; -1 on error. */
+static int connect_from(const char *source_addr, int port)
 {
-    memset(r, 0, sizeof *r);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
-        return 0;
+        return -1;
+    if (source_addr) {
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        if (inet_pton(AF_INET, source_addr, &src.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
-        return 0;
+        return -1;
     }
+    return fd;
+}
+
+static int read_answer(int fd, struct httpc_resp *r, int timeout_ms);
+
+int httpc(int port, const char *method, const char *path, const char *extra_headers,
+          const char *body, size_t body_len, struct httpc_resp *r, int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    int fd = connect_from(NULL, port);
+    if (fd < 0)
+        return 0;
     char head[8192];
     int n =
         snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s",
@@ -51,6 +70,41 @@ int httpc(int port, const char *method, const char *path, const char *extra_head
         close(fd);
         return 0;
     }
+    return read_answer(fd, r, timeout_ms);
+}
+
+#define HEAD_FMT "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s\r\n"
+
+int httpc_from(const char *source_addr, int port, const char *method, const char *path,
+               const char *extra_headers, const char *body, size_t body_len, struct httpc_resp *r,
+               int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    int fd = connect_from(source_addr, port);
+    if (fd < 0)
+        return 0;
+    const char *extra = extra_headers ? extra_headers : "";
+    char clen[48] = "";
+    if (body)
+        snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", body_len);
+    int n = snprintf(NULL, 0, HEAD_FMT, method, path, extra, clen);
+    char *head = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (!head) {
+        close(fd);
+        return 0;
+    }
+    snprintf(head, (size_t)n + 1, HEAD_FMT, method, path, extra, clen);
+    /* A server may answer (and stop reading) before the whole request is sent, e.g. nginx's
+     * 400 for a header too large: its answer is read all the same. */
+    if (send_all(fd, head, (size_t)n) == 0 && body)
+        send_all(fd, body, body_len);
+    free(head);
+    return read_answer(fd, r, timeout_ms);
+}
+
+/* Reads the answer until EOF, closes fd; the status, or 0. */
+static int read_answer(int fd, struct httpc_resp *r, int timeout_ms)
+{
     size_t cap = 16384, len = 0;
     char *buf = malloc(cap);
     if (!buf) {

@@ -49,7 +49,8 @@ START_TEST(test_lead_create)
                      1, tv, key, sizeof key);
     struct lb_buf b;
     lb_buf_init(&b);
-    ck_assert_int_eq(store_lead_create(db, t, a, "Lee", "lee@example.com", FUTURE, key, &b), LB_OK);
+    struct store_actor by = {"key", key};
+    ck_assert_int_eq(store_lead_create(db, t, a, "Lee", "lee@example.com", FUTURE, &by, &b), LB_OK);
     json_object *o = pgtest_json(&b), *l, *bk;
     pgtest_keys(o, "lead", "booking", "meetingToken", (char *)NULL);
     json_object_object_get_ex(o, "lead", &l);
@@ -323,12 +324,14 @@ END_TEST
 static void assert_stats(struct lb_db *db, const char *t, const char *agent, const long want[7])
 {
     static const char *const keys[] = {"totalLeads", "upcoming",  "completed",     "expired",
-                                       "confirmed",  "cancelled", "conversionRate"};
+                                       "confirmed",  "cancelled", "conversionRate", "total"};
     struct lb_buf b;
     lb_buf_init(&b);
     ck_assert_int_eq(store_lead_stats(db, t, agent, &b), LB_OK);
     json_object *s = pgtest_json(&b);
-    pgtest_keys(s, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], (char *)NULL);
+    pgtest_keys(s, keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7],
+                (char *)NULL);
+    ck_assert_int_eq(pgtest_jint(s, "total"), pgtest_jint(s, "totalLeads"));
     for (int i = 0; i < 7; i++)
         ck_assert_msg(pgtest_jint(s, keys[i]) == want[i], "%s: %ld, want %ld (%s)", keys[i],
                       pgtest_jint(s, keys[i]), want[i], b.data);

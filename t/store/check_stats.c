@@ -31,7 +31,7 @@
     "  count(*) FILTER (WHERE status = 'CONFIRMED') AS confirmed, "                                \
     "  count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled "                                 \
     "  FROM bookings WHERE tenant_id = $1 AND ($2::uuid IS NULL OR agent_id = $2::uuid)) "         \
-    "SELECT json_build_object('totalLeads', l.n, 'upcoming', b.upcoming, "                         \
+    "SELECT json_build_object('totalLeads', l.n, 'total', l.n, 'upcoming', b.upcoming, "           \
     "  'completed', b.completed, 'expired', b.expired, 'confirmed', b.confirmed, "                 \
     "  'cancelled', b.cancelled, 'conversionRate', "                                               \
     "  CASE WHEN l.n = 0 THEN 0 ELSE (b.completed * 200 + l.n) / (2 * l.n) END) FROM l, b"

@@ -89,7 +89,7 @@ START_TEST(t_public_flag)
     const struct lb_route *r;
     char allow[128];
     ck_assert_int_eq(match(LB_METHOD_GET, "/bookings/meeting/tok", &r, allow), LB_ROUTE_FOUND);
-    ck_assert_int_eq(r->is_public, 1);
+    ck_assert_int_eq(r->access, LB_ACCESS_PUBLIC);
     ck_assert_str_eq(lb_request_param(&req, "meetingToken"), "tok");
     ck_assert_int_eq(match(LB_METHOD_HEAD, "/bookings/meeting/tok", &r, allow), LB_ROUTE_FOUND);
     ck_assert_ptr_eq(r->handler, h_e);
@@ -132,13 +132,36 @@ START_TEST(t_method_not_allowed_lists_allow)
 }
 END_TEST
 
+/* Paths are matched exactly: a trailing slash, an empty or an extra segment is another path,
+ * a 404 for every method (not a 405: no route has that path). */
 START_TEST(t_trailing_slash)
 {
     const struct lb_route *r;
     char allow[128];
-    ck_assert_int_eq(match(LB_METHOD_GET, "/leads/", &r, allow), LB_ROUTE_FOUND);
-    ck_assert_int_eq(match(LB_METHOD_GET, "/leads/x/", &r, allow), LB_ROUTE_FOUND);
-    ck_assert_str_eq(lb_request_param(&req, "id"), "x");
+    const char *paths[] = {"/leads/",
+                           "/leads/x/",
+                           "/leads/stats/",
+                           "/agents/x/",
+                           "/bookings/b1/status/",
+                           "/bookings/meeting/tok/",
+                           "/bookings/meeting/tok//",
+                           "/bookings/meeting/tok/x",
+                           "//bookings/meeting/tok",
+                           "/bookings//meeting/tok",
+                           "/bookings/meeting//tok",
+                           "/bookings/meeting/",
+                           "/bookings/meeting"};
+    const enum lb_method methods[] = {LB_METHOD_GET, LB_METHOD_HEAD, LB_METHOD_PATCH,
+                                      LB_METHOD_POST, LB_METHOD_OPTIONS};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++)
+            ck_assert_msg(match(methods[m], paths[i], &r, allow) == LB_ROUTE_NOT_FOUND, "%s %s",
+                          lb_method_name(methods[m]), paths[i]);
+    /* and the exact spellings still match */
+    ck_assert_int_eq(match(LB_METHOD_GET, "/bookings/meeting/tok", &r, allow), LB_ROUTE_FOUND);
+    ck_assert_ptr_eq(r->handler, h_e);
+    ck_assert_int_eq(match(LB_METHOD_GET, "/leads", &r, allow), LB_ROUTE_FOUND);
+    ck_assert_ptr_eq(r->handler, h_c);
 }
 END_TEST
 
