@@ -5,7 +5,7 @@
 # /etc/leadbook/leadbook.conf (in the Debian package a conffile; its postinst makes it
 # 0640 root:leadbook on the first install, since it may hold a database password).
 leadbookconfdir = $(sysconfdir)/leadbook
-dist_leadbookconf_DATA = conf/leadbook.conf
+dist_leadbookconf_DATA = conf/leadbook.conf conf/jwks.json
 
 # /etc/nginx/sites-available/leadbook: Debian names its sites without a suffix, so
 # the site is installed from a copy called "leadbook" made in the build tree.
@@ -21,7 +21,8 @@ EXTRA_DIST += \
 	conf/nginx/leadbook.conf \
 	conf/systemd/leadbook.socket conf/systemd/leadbook.service \
 	conf/systemd/leadbook-expire.service conf/systemd/leadbook-expire.timer \
-	README.md scripts/deps scripts/dev-up scripts/dev-down scripts/test-all scripts/lint \
+	README.md scripts/deps scripts/dev-up scripts/dev-down scripts/dev-token scripts/test-all \
+	scripts/lint \
 	scripts/nginx-conf \
 	t/deb-smoke \
 	debian/changelog debian/control debian/copyright debian/rules \

@@ -60,7 +60,8 @@ struct lb_jwt_keys {
     int skipped;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -156,7 +157,7 @@ static void jwk_clear(struct jwk *k)
 }
 
 /* 1 when OpenSSL's own public-key check passes (EC: the point is on the curve and not the
- * point at infinity; RSA: SP 800-56B public checks, e.g. odd n, odd e > 65536). */
+ * point at infinity; RSA: odd n and e, among others). */
 static int public_key_ok(EVP_PKEY *pkey)
 {
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
@@ -236,8 +237,10 @@ static EVP_PKEY *rsa_from_jwk(json_object *e)
     BIGNUM *ex = jwk_bn(e, "e", RSA_E_MAX_BYTES);
     EVP_PKEY *pkey = NULL;
     OSSL_PARAM_BLD *bld = NULL;
+    /* e > 2^16 as FIPS 186-4 asks (OpenSSL's public check accepts e = 3) */
     if (n && ex && BN_num_bits(n) >= RSA_MIN_BITS && BN_num_bits(n) <= RSA_MAX_BITS &&
-        (bld = OSSL_PARAM_BLD_new()) != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+        BN_num_bits(ex) > 16 && (bld = OSSL_PARAM_BLD_new()) != NULL &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, ex))
         pkey = pkey_from_params("RSA", bld);
     OSSL_PARAM_BLD_free(bld);
@@ -347,8 +350,8 @@ static int load_jwks(struct lb_jwt_keys *k, const char *text, size_t len, const 
 
 static int keys_build(const char *jwks, size_t jwks_len, const char *jwks_label,
                       const unsigned char *secret, size_t secret_len, const char *secret_label,
-                      const char *issuer, const char *audience, struct lb_jwt_keys **out,
-                      char *err, size_t errlen)
+                      const char *issuer, const char *audience, struct lb_jwt_keys **out, char *err,
+                      size_t errlen)
 {
     if (!out)
         return fail(err, errlen, "no place for the keys");
@@ -385,7 +388,8 @@ static int keys_build(const char *jwks, size_t jwks_len, const char *jwks_label,
     if (jwks && load_jwks(k, jwks, jwks_len, jwks_label, err, errlen) != 0)
         goto failed;
     if (k->njwks == 0 && !k->secret) {
-        fail(err, errlen, "%s: no usable key (%d skipped: ES256 needs EC P-256, RS256 RSA >= %d bits)",
+        fail(err, errlen,
+             "%s: no usable key (%d skipped: ES256 needs EC P-256, RS256 RSA >= %d bits)",
              jwks_label, k->skipped, RSA_MIN_BITS);
         goto failed;
     }
@@ -568,9 +572,8 @@ static int verify_hs256(const struct lb_jwt_keys *keys, const unsigned char *sig
 
 /* Chooses the key(s) for alg and kid and checks the signature over msg. */
 static enum lb_jwt_result check_signature(const struct lb_jwt_keys *keys, enum jwt_alg alg,
-                                          const char *kid, size_t kid_len,
-                                          const unsigned char *sig, size_t siglen,
-                                          const unsigned char *msg, size_t msglen)
+                                          const char *kid, size_t kid_len, const unsigned char *sig,
+                                          size_t siglen, const unsigned char *msg, size_t msglen)
 {
     if (alg == ALG_HS256) {
         if (!keys->secret)
@@ -578,8 +581,12 @@ static enum lb_jwt_result check_signature(const struct lb_jwt_keys *keys, enum j
         return verify_hs256(keys, sig, siglen, msg, msglen) ? LB_JWT_OK : LB_JWT_SIGNATURE;
     }
     enum key_type type = alg == ALG_ES256 ? KEY_EC : KEY_RSA;
-    size_t named = 0, usable = 0;
+    size_t typed = 0, named = 0, usable = 0;
     int ok = 0;
+    for (size_t i = 0; i < keys->njwks; i++)
+        typed += keys->jwks[i].type == type;
+    if (typed == 0)
+        return LB_JWT_ALG; /* e.g. ES256 against a configuration holding only the secret */
     for (size_t i = 0; i < keys->njwks && !ok; i++) {
         const struct jwk *k = &keys->jwks[i];
         if (kid) {
@@ -599,7 +606,7 @@ static enum lb_jwt_result check_signature(const struct lb_jwt_keys *keys, enum j
     if (kid && named == 0)
         return LB_JWT_KID;
     if (usable == 0)
-        return LB_JWT_ALG;
+        return LB_JWT_ALG; /* the kid names only keys of another type: RS256 naming an EC key */
     return LB_JWT_SIGNATURE;
 }
 
@@ -733,8 +740,7 @@ static enum lb_jwt_result check_claims(const struct lb_jwt_keys *keys, json_obje
     enum lb_jwt_result r = check_times(c, now_s, &out->exp);
     if (r != LB_JWT_OK)
         return r;
-    if (!json_object_object_get_ex(c, "iss", &v) ||
-        !json_str_eq(v, keys->issuer, keys->issuer_len))
+    if (!json_object_object_get_ex(c, "iss", &v) || !json_str_eq(v, keys->issuer, keys->issuer_len))
         return LB_JWT_ISSUER;
     if (!audience_ok(keys, c))
         return LB_JWT_AUDIENCE;

@@ -6,11 +6,13 @@
  * Decisions (where API.md leaves room):
  *  - The algorithm is pinned to the key's type: HS256 always and only uses the secret file's key
  *    (a kid in an HS256 header is ignored); ES256 only EC P-256 JWKS keys, RS256 only RSA JWKS
- *    keys of 2048..8192 bits. With a kid only the JWKS keys carrying that kid are tried; without
- *    one, every JWKS key of the right type is tried.
- *  - LB_JWT_KID: the token's kid names no loaded JWKS key. LB_JWT_ALG: the algorithm is not
- *    ES256/RS256/HS256 (or alg is missing / not a string), or no loaded key may verify it (an
- *    HS256 token without a secret, an ES256 token whose kid names an RSA key, ...).
+ *    keys of 2048..8192 bits with e > 2^16. With a kid only the JWKS keys carrying that kid are
+ *    tried (several, if the JWKS repeats a kid); without one, every JWKS key of the right type.
+ *  - LB_JWT_ALG: alg missing, not a string, or not exactly ES256/RS256/HS256; or no loaded key
+ *    may verify it: no secret for HS256, no JWKS key of the type for ES256/RS256 (checked before
+ *    the kid), or the kid names only keys of another type (RS256 naming an EC key).
+ *    LB_JWT_KID: keys of the type exist, but the token's kid names no loaded JWKS key (entries
+ *    skipped at load, such as P-384 or RSA-1024 keys, are not loaded).
  *  - LB_JWT_MALFORMED: not three canonical base64url segments, header or claims not a strict
  *    JSON object (duplicate names, nesting over 16 levels, invalid UTF-8), a non-string kid, a
  *    crit header (any), b64 other than true.

@@ -189,10 +189,8 @@ int lb_config_load(struct lb_config *cfg, const char *path, int required, char *
             lb_log(LB_LOG_INFO, "config_override", "key=%s variable=%s", keys[i].name, var);
         }
     }
-    if ((cfg->jwt_jwks_file[0] || cfg->jwt_secret_file[0]) && !cfg->jwt_issuer[0]) {
-        snprintf(err, errlen, "jwt_jwks_file or jwt_secret_file is set but jwt_issuer is empty");
-        return -1;
-    }
+    /* sign-in tokens are off while jwt_issuer is empty (the shipped file names the key
+     * file, ready to be filled in) */
     if (cfg->jwt_issuer[0] && !cfg->jwt_jwks_file[0] && !cfg->jwt_secret_file[0]) {
         snprintf(err, errlen, "jwt_issuer is set but neither jwt_jwks_file nor jwt_secret_file");
         return -1;

@@ -13,7 +13,7 @@ leadbookctl_LDADD = $(LB_LIBS)
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql sql/003_frontend.sql
 
-EXTRA_DIST += doc/schema.md
+EXTRA_DIST += doc/schema.md doc/frontend.md
 
 if HAVE_CHECK
 LB_STORE_TESTS = t/store/check_sha256 t/store/check_db t/store/check_schema \

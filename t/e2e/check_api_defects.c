@@ -14,7 +14,7 @@ START_TEST(t_defect1_lead_without_booking)
     struct e2e_tenant t;
     e2e_tenant_new(&t, "Defect 1", 0);
     e2e_sql("CREATE OR REPLACE FUNCTION e2e_fail_booking() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN IF NEW.scheduled_at = '2033-03-03T03:03:03.303Z' THEN "
+            "BEGIN IF NEW.scheduled_at = '2028-03-03T03:03:03.303Z' THEN "
             "RAISE EXCEPTION 'e2e probe: booking insert refused'; END IF; RETURN NEW; END $$",
             E2E_END);
     e2e_sql("CREATE TRIGGER e2e_fail_booking BEFORE INSERT ON bookings FOR EACH ROW EXECUTE "
@@ -23,7 +23,7 @@ START_TEST(t_defect1_lead_without_booking)
     char body[512];
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"Atomicity probe\",\"email\":\"p@example.com\","
-             "\"scheduledAt\":\"2033-03-03T03:03:03.303Z\"}",
+             "\"scheduledAt\":\"2028-03-03T03:03:03.303Z\"}",
              t.agent_id);
     struct e2e_resp r;
     e2e_call(&r, &t, "POST", "/leads", body);

@@ -28,7 +28,7 @@ START_TEST(t_create_lead)
     char body[512];
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"  Ada Lovelace \",\"email\":\"ada@example.com\","
-             "\"scheduledAt\":\"2031-03-04T12:30:15.123+02:00\"}",
+             "\"scheduledAt\":\"2028-03-04T12:30:15.123+02:00\"}",
              t.agent_id);
     struct e2e_resp r;
     e2e_call(&r, &t, "POST", "/leads", body);
@@ -46,9 +46,9 @@ START_TEST(t_create_lead)
     ck_assert_str_eq(e2e_str(b, "agentId"), t.agent_id);
     ck_assert_str_eq(e2e_str(b, "tenantId"), t.id);
     ck_assert_str_eq(e2e_str(b, "status"), "PENDING");
-    ck_assert_str_eq(e2e_str(b, "scheduledAt"), "2031-03-04T10:30:15.123Z");
+    ck_assert_str_eq(e2e_str(b, "scheduledAt"), "2028-03-04T10:30:15.123Z");
     /* expiresAt = scheduledAt + linkExpiryHours (5) */
-    ck_assert_str_eq(e2e_str(b, "expiresAt"), "2031-03-04T15:30:15.123Z");
+    ck_assert_str_eq(e2e_str(b, "expiresAt"), "2028-03-04T15:30:15.123Z");
     ck_assert_str_eq(e2e_str(r.json, "meetingToken"), e2e_str(b, "meetingToken"));
     ck_assert_str_ne(e2e_str(b, "meetingToken"), e2e_str(b, "id"));
 
@@ -274,7 +274,7 @@ START_TEST(t_meeting_public)
     char body[512];
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"Alan Turing\",\"email\":\"alan@example.org\","
-             "\"scheduledAt\":\"2032-06-23T09:15:00Z\"}",
+             "\"scheduledAt\":\"2028-06-23T09:15:00Z\"}",
              t.agent_id);
     struct e2e_resp r;
     e2e_call(&r, &t, "POST", "/leads", body);
@@ -297,8 +297,8 @@ START_TEST(t_meeting_public)
     ck_assert_str_eq(e2e_str(r.json, "id"), booking_id);
     ck_assert_str_eq(e2e_str(r.json, "meetingToken"), token);
     ck_assert_str_eq(e2e_str(r.json, "status"), "PENDING");
-    ck_assert_str_eq(e2e_str(r.json, "scheduledAt"), "2032-06-23T09:15:00.000Z");
-    ck_assert_str_eq(e2e_str(r.json, "expiresAt"), "2032-06-24T09:15:00.000Z");
+    ck_assert_str_eq(e2e_str(r.json, "scheduledAt"), "2028-06-23T09:15:00.000Z");
+    ck_assert_str_eq(e2e_str(r.json, "expiresAt"), "2028-06-24T09:15:00.000Z");
     json_object *v = e2e_get(r.json, "isExpired");
     ck_assert(json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v));
     json_object *lead = e2e_get(r.json, "lead"), *agent = e2e_get(r.json, "agent");

@@ -123,10 +123,11 @@ static void parallel_get(int n, const char *src, const char *path, const char *x
         if (pid == 0) {
             close(go[1]);
             close(res[0]);
-            char c, hdr[128] = "", addr[64];
+            char c, hdr[128] = "";
             while (read(go[0], &c, 1) < 0 && errno == EINTR)
                 ;
             if (xff_prefix) {
+                char addr[64];
                 snprintf(addr, sizeof addr, "%s%d", xff_prefix, i + 1);
                 xff(hdr, sizeof hdr, addr);
             }
@@ -314,7 +315,7 @@ END_TEST
 START_TEST(t_trailing_slash_is_404_and_throttled)
 {
     struct e2e_tenant t;
-    char token[37], path[128], hdrs[512], msg[256];
+    char token[37], path[128], hdrs[4096], msg[256];
     booking_new(&t, "Site slash", token);
     snprintf(path, sizeof path, "/bookings/meeting/%s/", token);
 
@@ -358,7 +359,7 @@ START_TEST(t_other_spellings_never_the_booking)
         "/bookings/meeting/%s%%2F",  "/bookings/meeting/%s/./",   "///bookings///meeting///%s",
         "/bookings/meeting/%s/?x=1", "//bookings/meeting/%s?x=1"};
     for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
-        char path[256], hdrs[512], visitor[64];
+        char path[256], hdrs[4096], visitor[64];
         snprintf(path, sizeof path, fmts[i], token);
         for (int with_auth = 0; with_auth < 2; with_auth++) {
             snprintf(visitor, sizeof visitor, "192.0.2.%zu", 100 + 2 * i + (size_t)with_auth);
@@ -380,7 +381,6 @@ START_TEST(t_other_spellings_never_the_booking)
             e2e_free(&r);
         }
         /* throttled with a credential (the answer is leadbookd's 404) */
-        char visitor[64], hdrs[512];
         snprintf(visitor, sizeof visitor, "192.0.2.%zu", 200 + i);
         snprintf(hdrs, sizeof hdrs, "%sX-Forwarded-For: %s\r\n", t.auth, visitor);
         struct hammer h;

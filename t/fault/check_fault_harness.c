@@ -167,7 +167,7 @@ static void post_body(const char *name, char *out, size_t len)
 {
     snprintf(out, len,
              "{\"agentId\":\"%s\",\"name\":\"%s\",\"email\":\"%s@example.com\","
-             "\"scheduledAt\":\"2031-03-04T10:00:00Z\"}",
+             "\"scheduledAt\":\"2028-03-04T10:00:00Z\"}",
              E.agent, name, name);
 }
 

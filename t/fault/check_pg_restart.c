@@ -47,7 +47,7 @@ static int post_lead(const char *name, struct httpc_resp *r)
     char body[512];
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"%s\",\"email\":\"restart@example.com\","
-             "\"scheduledAt\":\"2031-01-01T09:00:00Z\"}",
+             "\"scheduledAt\":\"2028-01-01T09:00:00Z\"}",
              E.agent, name);
     return httpc(S.port, "POST", "/leads", post_hdr, body, strlen(body), r, 10000);
 }

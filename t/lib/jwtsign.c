@@ -197,9 +197,8 @@ static EVP_PKEY *read_private_key(const char *file)
 static int json_out(json_object *obj, char *out, size_t outlen)
 {
     size_t len = 0;
-    const char *s =
-        json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                          &len);
+    const char *s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     if (!s || len + 1 > outlen) {
         fprintf(stderr, "jwtsign: output buffer too small (%zu bytes)\n", outlen);
         return -1;

@@ -26,10 +26,11 @@
 
 static int usage(void)
 {
-    fputs("usage: lb-token sign --alg ES256|RS256|HS256 --key FILE [--kid KID] --iss ISS --sub SUB\n"
-          "                     [--aud AUD] [--role ROLE] [--ttl SECONDS] [--email E] [--now T]\n"
-          "       lb-token jwks --key PEM --kid KID [--key PEM --kid KID ...]\n",
-          stderr);
+    fputs(
+        "usage: lb-token sign --alg ES256|RS256|HS256 --key FILE [--kid KID] --iss ISS --sub SUB\n"
+        "                     [--aud AUD] [--role ROLE] [--ttl SECONDS] [--email E] [--now T]\n"
+        "       lb-token jwks --key PEM --kid KID [--key PEM --kid KID ...]\n",
+        stderr);
     return 2;
 }
 

@@ -163,7 +163,7 @@ START_TEST(t_text_fields_verbatim)
         char je[256];
         snprintf(body, sizeof body,
                  "{\"agentId\":\"%s\",\"name\":%s,\"email\":%s,"
-                 "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+                 "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
                  agent, jp, jstr(email, je, sizeof je));
         ck_assert_msg(req("POST", "/leads", json_hdr, body, &r) == 201, "POST /leads %s: %s", p,
                       r.body);
@@ -221,7 +221,7 @@ START_TEST(t_text_fields_verbatim)
         struct httpc_resp r;
         snprintf(body, sizeof body,
                  "{\"agentId\":\"%s\",\"name\":\"bad email %zu\",\"email\":%s,"
-                 "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+                 "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
                  E.agent, i, jstr(bad_emails[i], je, sizeof je));
         int st = req("POST", "/leads", json_hdr, body, &r);
         ck_assert_msg(st == 400, "email %s: %d", bad_emails[i], st);
@@ -256,7 +256,7 @@ START_TEST(t_id_and_query_params_refused)
     struct httpc_resp r;
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"Param target\",\"email\":\"p@example.com\","
-             "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+             "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
              E.agent);
     ck_assert_int_eq(req("POST", "/leads", json_hdr, body, &r), 201);
     jget(r.body, "booking.id", booking, sizeof booking);
@@ -298,7 +298,7 @@ START_TEST(t_id_and_query_params_refused)
         httpc_free(&r);
         snprintf(body, sizeof body,
                  "{\"agentId\":%s,\"name\":\"x\",\"email\":\"p@example.com\","
-                 "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+                 "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
                  jp);
         st = req("POST", "/leads", json_hdr, body, &r);
         ck_assert_msg(st == 400, "POST agentId %s: %d", p, st);
@@ -481,7 +481,7 @@ START_TEST(t_meeting_404_identical)
     struct httpc_resp r;
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"Enumeration\",\"email\":\"e@example.com\","
-             "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+             "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
              E.agent);
     ck_assert_int_eq(req("POST", "/leads", json_hdr, body, &r), 201);
     jget(r.body, "meetingToken", token, sizeof token);
@@ -556,7 +556,7 @@ static void secret_requests(char secrets[4][128])
     snprintf(email, sizeof email, "leak.check.%ld@example.org", (long)getpid());
     snprintf(body, sizeof body,
              "{\"agentId\":\"%s\",\"name\":\"Leak check\",\"email\":\"%s\","
-             "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+             "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
              E.agent, email);
     ck_assert_int_eq(req("POST", "/leads", json_hdr, body, &r), 201);
     jget(r.body, "meetingToken", token, sizeof token);
@@ -608,13 +608,13 @@ static void secret_requests(char secrets[4][128])
         if (b && strcmp(b, "BODY_BAD_AGENT") == 0) {
             snprintf(body, sizeof body,
                      "{\"agentId\":\"%s\",\"name\":\"%s\",\"email\":\"%s\","
-                     "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+                     "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
                      token, E.key, email);
             b = body;
         } else if (b && strcmp(b, "BODY_EXTRA") == 0) {
             snprintf(body, sizeof body,
                      "{\"agentId\":\"%s\",\"name\":\"x\",\"email\":\"%s\",\"%s\":\"%s\","
-                     "\"scheduledAt\":\"2031-05-06T07:08:09Z\"}",
+                     "\"scheduledAt\":\"2028-05-06T07:08:09Z\"}",
                      E.agent, email, E.key, token);
             b = body;
         } else if (b && strcmp(b, "BODY_NOT_JSON") == 0) {

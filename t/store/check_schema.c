@@ -35,7 +35,8 @@ static void fixture(struct lb_db *db, char tenant[37], char agent[37], char lead
 }
 
 /* The migrations of sql/, in order, and the checksum migrate must have recorded for each. */
-static const char *const migrations[] = {"001_init.sql", "002_stats_counters.sql"};
+static const char *const migrations[] = {"001_init.sql", "002_stats_counters.sql",
+                                          "003_frontend.sql"};
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
 START_TEST(test_migrate_again_is_noop)
@@ -180,8 +181,8 @@ START_TEST(test_cross_tenant_foreign_keys)
                               3, bk_v),
                      "23503");
     const char *ev_v[] = {tb, ba};
-    ck_assert_str_eq(sqlstate("INSERT INTO booking_events (tenant_id, booking_id, to_status) "
-                              "VALUES ($1, $2, 'PENDING')",
+    ck_assert_str_eq(sqlstate("INSERT INTO booking_events (tenant_id, booking_id, to_status, "
+                              "actor) VALUES ($1, $2, 'PENDING', 'system')",
                               2, ev_v),
                      "23503");
     lb_db_free(db);

@@ -99,7 +99,8 @@ START_TEST(test_keys)
     json_object *list = pgtest_json(&b);
     ck_assert_int_eq(json_object_array_length(list), 1);
     json_object *item = json_object_array_get_idx(list, 0);
-    pgtest_keys(item, "id", "tenantId", "label", "createdAt", "revokedAt", (char *)NULL);
+    pgtest_keys(item, "id", "tenantId", "scope", "label", "createdAt", "revokedAt", (char *)NULL);
+    ck_assert_str_eq(pgtest_jstr(item, "scope"), "tenant");
     ck_assert_str_eq(pgtest_jstr(item, "label"), "ci");
     ck_assert_ptr_null(pgtest_jstr(item, "revokedAt"));
     ck_assert(strstr(b.data, key + 4) == NULL); /* no secret */
