@@ -2,7 +2,9 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "auth_jwt.h"
@@ -104,6 +106,19 @@ static int authenticate(struct lb_app *app, struct lb_request *req, const struct
     return 0;
 }
 
+/* LEADBOOK_TEST_HOOKS=1 only: ?_testPauseMs=N holds the answer of a request N ms after its
+ * handler ran (after its transaction committed, before a byte of the answer is written), so
+ * that the fault tests can kill a worker exactly there. */
+static void test_pause(const struct lb_request *req)
+{
+    const char *ms = lb_request_query(req, "_testPauseMs", NULL);
+    long n = ms ? strtol(ms, NULL, 10) : 0;
+    if (n > 0 && n <= 60000) {
+        struct timespec ts = {n / 1000, (n % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_response *res)
 {
     struct lb_ctx ctx = {.app = app, .req = req, .res = res};
@@ -147,6 +162,8 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
     route->handler(&ctx);
     if (res->status == 204 || req->method == LB_METHOD_HEAD)
         res->head_only = 1;
+    if (app->test_hooks)
+        test_pause(req);
 }
 
 /* Loads the sign-in token keys the config names (*keys NULL when it names none). */

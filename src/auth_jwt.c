@@ -378,6 +378,10 @@ static int keys_build(const char *jwks, size_t jwks_len, const char *jwks_label,
             fail(err, errlen, "%s: the secret is empty", secret_label);
             goto failed;
         }
+        if (secret_len > LB_JWT_MAX_FILE) {
+            fail(err, errlen, "%s: larger than %d bytes", secret_label, LB_JWT_MAX_FILE);
+            goto failed;
+        }
         if (!(k->secret = malloc(secret_len))) {
             fail(err, errlen, "out of memory");
             goto failed;

@@ -2,6 +2,7 @@
 # and the store tests (Check, against a real throwaway PostgreSQL: run under t/lib/with-pg).
 libleadbook_a_SOURCES += src/db.c src/db.h src/digest.c src/digest.h \
 	src/store/util.c src/store/util.h src/store/sqljson.h src/store/actor.h src/store/catalog.c \
+	src/store/idempotency.c src/store/idempotency.h src/store/sqlidem.h \
 	src/store/tenants.c src/store/tenants.h src/store/keys.c src/store/keys.h \
 	src/store/agents.c src/store/agents.h src/store/leads.c src/store/leads.h \
 	src/store/bookings.c src/store/bookings.h
@@ -11,7 +12,8 @@ leadbookctl_SOURCES = src/leadbookctl.c
 leadbookctl_LDADD = $(LB_LIBS)
 
 sqldir = $(pkgdatadir)/sql
-dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql sql/003_frontend.sql
+dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql sql/003_frontend.sql \
+	sql/004_lifecycle.sql
 
 EXTRA_DIST += doc/schema.md doc/frontend.md
 

@@ -162,6 +162,8 @@ int lb_request_from_params(struct lb_request *req, char **envp, const char *fres
             req->accept = lb_arena_strdup(&req->arena, v);
         else if (IS("REMOTE_ADDR"))
             req->remote_addr = lb_arena_strdup(&req->arena, v);
+        else if (IS("HTTP_IDEMPOTENCY_KEY"))
+            req->idempotency_key = lb_arena_strdup(&req->arena, v);
 #undef IS
     }
 
@@ -190,7 +192,12 @@ int lb_request_from_params(struct lb_request *req, char **envp, const char *fres
         req->path_error = 1;
         req->path = "/";
     } else {
-        char *path = lb_percent_decode(&req->arena, uri, plen, 0);
+        /* An encoded '/' would join segments after decoding: "/bookings/meeting%2F<token>"
+         * is not the meeting path to nginx (which lets only the exact spelling through without
+         * a credential) but would be to the router. No route has a '/' inside a segment. */
+        char *path = memmem(uri, plen, "%2f", 3) || memmem(uri, plen, "%2F", 3)
+                         ? NULL
+                         : lb_percent_decode(&req->arena, uri, plen, 0);
         if (!path) {
             req->path_error = 1;
             req->path = lb_arena_strndup(&req->arena, uri, plen);
@@ -381,19 +388,39 @@ static void utf8_scrub(char *s)
     }
 }
 
-void lb_response_error(struct lb_response *res, int status, const char *fmt, ...)
+static void error_vbody(struct lb_buf *b, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void error_vbody(struct lb_buf *b, int status, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (n < 0)
         msg[0] = '\0';
     utf8_scrub(msg);
-    error_head(res, status);
-    lb_buf_json_string(&res->body, msg);
-    error_tail(res, status);
+    lb_buf_printf(b, "{\"statusCode\":%d,\"message\":", status);
+    lb_buf_json_string(b, msg);
+    lb_buf_puts(b, ",\"error\":");
+    lb_buf_json_string(b, lb_http_reason(status));
+    lb_buf_putc(b, '}');
+}
+
+void lb_error_body(struct lb_buf *b, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vbody(b, status, fmt, ap);
+    va_end(ap);
+}
+
+void lb_response_error(struct lb_response *res, int status, const char *fmt, ...)
+{
+    res->status = status;
+    res->content_type = NULL;
+    lb_buf_reset(&res->body);
+    va_list ap;
+    va_start(ap, fmt);
+    error_vbody(&res->body, status, fmt, ap);
+    va_end(ap);
 }
 
 void lb_response_error_array(struct lb_response *res, int status, const char *messages_json)

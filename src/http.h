@@ -48,6 +48,7 @@ struct lb_request {
     const char *content_type;  /* CONTENT_TYPE or NULL */
     const char *accept;        /* HTTP_ACCEPT or NULL */
     const char *remote_addr;   /* REMOTE_ADDR or NULL */
+    const char *idempotency_key; /* HTTP_IDEMPOTENCY_KEY or NULL (as sent; validated by api) */
     char request_id[LB_REQUEST_ID_MAX + 1];
     int64_t content_length; /* -1 when absent or unparsable */
     const char *body;       /* NUL-terminated copy, body_len bytes, or NULL */
@@ -100,6 +101,9 @@ void lb_response_json(struct lb_response *res, int status);
 /* A NestJS-shaped error: {"statusCode":N,"message":"…","error":"<reason phrase>"}.
  * message is a printf format; it is JSON-escaped. */
 void lb_response_error(struct lb_response *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same error body appended to b (for an answer that is stored before it is sent). */
+void lb_error_body(struct lb_buf *b, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A 400 whose message is an array: messages_json must be a ready JSON array text. */
 void lb_response_error_array(struct lb_response *res, int status, const char *messages_json);

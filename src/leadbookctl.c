@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "store/agents.h"
 #include "store/bookings.h"
+#include "store/idempotency.h"
 #include "store/keys.h"
 #include "store/tenants.h"
 
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "  key revoke ID\n"
     "  key list --tenant ID | --booking-page\n"
     "  agent create --tenant ID --name N --knowledge TEXT [--link-expiry-hours H]\n"
+    "  purge\n"
     "  expire\n";
 
 static int usage(const char *why)
@@ -225,6 +227,17 @@ static int cmd_expire(struct lb_db *db, struct lb_buf *out)
     if (s != LB_OK)
         return fail(db, s, "expire");
     lb_buf_printf(out, "{\"expired\":%ld}", count);
+    return print_buf(out);
+}
+
+/* Idempotency records past their 24 hours (API.md: kept at least that long). */
+static int cmd_purge(struct lb_db *db, struct lb_buf *out)
+{
+    long count = 0;
+    enum lb_status s = store_idem_purge(db, &count);
+    if (s != LB_OK)
+        return fail(db, s, "purge");
+    lb_buf_printf(out, "{\"idempotencyKeys\":%ld}", count);
     return print_buf(out);
 }
 
@@ -435,6 +448,8 @@ static int run(struct lb_db *db, const char *sql_dir, int argc, char **argv)
         rc = cmd_key(db, argc - 1, argv + 1, &out);
     } else if (strcmp(cmd, "agent") == 0 && strcmp(sub, "create") == 0) {
         rc = cmd_agent_create(db, argc - 2, argv + 2, &out);
+    } else if (strcmp(cmd, "purge") == 0 && argc == 1) {
+        rc = cmd_purge(db, &out);
     } else if (strcmp(cmd, "expire") == 0 && argc == 1) {
         rc = cmd_expire(db, &out);
     } else {

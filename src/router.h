@@ -27,7 +27,8 @@ enum lb_route_result { LB_ROUTE_FOUND, LB_ROUTE_NOT_FOUND, LB_ROUTE_METHOD_NOT_A
 /* Finds the route for req's method and path. Among the patterns that match the path, the most
  * specific (most literal segments) wins, so "/leads/stats" beats "/leads/:id". HEAD is served by
  * a GET route. On LB_ROUTE_METHOD_NOT_ALLOWED (and on FOUND, for OPTIONS) allow receives the
- * methods of that path, e.g. "GET, HEAD, PATCH". One trailing slash is ignored. */
+ * methods of that path, e.g. "GET, HEAD, PATCH". Paths match exactly: "/leads/" is not
+ * "/leads" (a 404), as no spelling of the public meeting path may differ from nginx's. */
 enum lb_route_result lb_route_match(const struct lb_route *routes, size_t nroutes,
                                     struct lb_request *req, const struct lb_route **found,
                                     char *allow, size_t allow_len);

@@ -274,6 +274,18 @@ int lb_auth_parse_bearer(const char *header, char *key_out, size_t key_len)
     return 0;
 }
 
+int lb_validate_idempotency_key(const char *s)
+{
+    if (!s)
+        return -1;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e ||
+            n >= LB_IDEMPOTENCY_KEY_MAX_LEN)
+            return -1;
+    return n > 0 && s[0] != ' ' && s[n - 1] != ' ' ? 0 : -1;
+}
+
 static const char *const booking_status_names[LB_BOOKING_STATUS_COUNT] = {
     "PENDING", "CONFIRMED", "COMPLETED", "EXPIRED", "CANCELLED",
 };

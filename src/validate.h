@@ -70,6 +70,14 @@ int lb_parse_limit(const char *s, long min, long max, long *out);
  * hold the key and a NUL, else -1). */
 int lb_auth_parse_bearer(const char *header, char *key_out, size_t key_len);
 
+/* ---- Idempotency-Key header ---------------------------------------------------------------- */
+
+#define LB_IDEMPOTENCY_KEY_MAX_LEN 255
+
+/* API.md: 1..255 printable ASCII characters (0x20..0x7e), not starting or ending with a space
+ * (a proxy would trim it). 0 or -1. */
+int lb_validate_idempotency_key(const char *s);
+
 /* ---- Booking status ---------------------------------------------------------------------- */
 
 enum lb_booking_status {

@@ -1,16 +1,23 @@
-/* worker: the accept loop. Signals never interrupt a request: SIGTERM/SIGQUIT/SIGINT are blocked
- * from the return of FCGX_Accept_r until FCGX_Finish_r (libfcgi retries no read() on EINTR); when
- * one arrives while idle, the handler swaps the listening fd for a dead socket so the pending
- * accept() fails at once (php-fpm's trick) and the loop ends. */
+/* worker: the accept loop. The stop signals (TERM, QUIT, INT) stay blocked in a worker except
+ * while it waits for a connection in epoll_pwait(), which unblocks them atomically: a request is
+ * never interrupted (libfcgi retries no read() on EINTR, and its accept path drops a connection
+ * whose first poll() is interrupted: a 502 for a request never run), and a signal can never fall
+ * between the check of the stop flag and a blocking call. So the worker accepts by itself, from
+ * the non-blocking listening socket, and hands each connection to libfcgi, whose own accept is
+ * disabled (FCGX_ShutdownPending). */
 #include "worker.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,22 +26,21 @@
 #include "log.h"
 
 static volatile sig_atomic_t worker_stop;
-static int worker_listen_fd = -1;
-static int worker_dead_fd = -1;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    int saved = errno;
     worker_stop = 1;
-    FCGX_ShutdownPending();
-    if (worker_dead_fd >= 0 && worker_listen_fd >= 0)
-        dup2(worker_dead_fd, worker_listen_fd);
-    errno = saved;
 }
 
 /* xorshift128+ seeded from the OS: request ids need uniqueness, not secrecy. */
 static uint64_t rng_state[2];
+
+static void request_id_seed(void)
+{
+    if (getrandom(rng_state, sizeof rng_state, 0) != sizeof rng_state)
+        rng_state[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL, rng_state[1] = 1;
+}
 
 static void request_id_fresh(char out[33])
 {
@@ -121,34 +127,76 @@ static void serve(FCGX_Request *r, struct lb_app *app, struct lb_request *req,
            (long long)(lb_monotonic_us() - t0), req->request_id, lb_log_pid());
 }
 
-int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot)
+/* One connection from the (non-blocking) listening socket, or -1 with errno; EAGAIN: none is
+ * queued (another worker took it, or the queue is drained). */
+static int accept_conn(int listen_fd)
+{
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0 || (errno != EINTR && errno != ECONNABORTED && errno != EPROTO))
+            return fd;
+    }
+}
+
+/* Reads the request of an accepted connection through libfcgi. With ipcFd set, FCGX_Accept_r
+ * reads from it instead of accepting (the path it takes for a kept connection), and
+ * keepConnection stops the FCGX_Finish_r it starts with from closing it. On failure libfcgi has
+ * closed the connection (and its accept, reached then, fails at once: shutdown is pending). */
+static int fcgi_take(FCGX_Request *r, int conn)
+{
+    r->ipcFd = conn;
+    r->keepConnection = 1;
+    int rc = FCGX_Accept_r(r);
+    /* one request per connection, as nginx sends them (fastcgi_keep_conn off, see the site
+     * file): waiting on an idle kept connection would hold the worker with its signals blocked */
+    r->keepConnection = 0;
+    return rc;
+}
+
+/* Pauses ms with the stop signals deliverable (EMFILE back-off: a stop still ends it). */
+static void pause_ms(int ms, const sigset_t *wait_mask)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    ppoll(NULL, 0, &ts, wait_mask);
+}
+
+int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot, int drain_ms)
 {
     lb_log_reset_pid(); /* a fresh fork: the log's cached pid is the master's */
     if (FCGX_Init() != 0) {
         lb_log(LB_LOG_ERROR, "worker_init_failed", "what=FCGX_Init");
         return 1;
     }
-    worker_listen_fd = listen_fd;
-    worker_dead_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (getrandom(rng_state, sizeof rng_state, 0) != sizeof rng_state)
-        rng_state[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL, rng_state[1] = 1;
-
+    FCGX_ShutdownPending(); /* libfcgi never accepts: every connection comes from accept_conn */
+    /* the master forked us with every signal blocked: our handlers (over those FCGX_Init set)
+     * first, then the mask, so that a TERM sent since the fork is delivered to them */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: an idle accept() must return */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t stop_set;
+    sigset_t stop_set, wait_mask;
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGQUIT);
     sigaddset(&stop_set, SIGINT);
-    sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
+    sigprocmask(SIG_SETMASK, &stop_set, NULL);
+    sigemptyset(&wait_mask);
+
+    request_id_seed();
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    /* EPOLLEXCLUSIVE: a connection wakes one idle worker, as a blocking accept() did */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+        lb_log(LB_LOG_ERROR, "worker_init_failed", "what=epoll reason=\"%s\"", strerror(errno));
+        if (ep >= 0)
+            close(ep);
+        return 1;
+    }
 
     struct lb_app app = {
         .cfg = cfg,
@@ -160,10 +208,7 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
     lb_app_worker_init(&app);
 
     FCGX_Request r;
-    if (FCGX_InitRequest(&r, listen_fd, 0) != 0) {
-        lb_log(LB_LOG_ERROR, "worker_init_failed", "what=FCGX_InitRequest");
-        return 1;
-    }
+    FCGX_InitRequest(&r, -1, 0);
     struct lb_request req;
     struct lb_response res;
     struct lb_buf out;
@@ -171,41 +216,127 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
     lb_response_init(&res);
     lb_buf_init(&out);
 
-    long served = 0;
+    long served = 0, drained = 0;
     int status = 0;
-    while (!worker_stop) {
-        int rc = FCGX_Accept_r(&r);
-        if (rc < 0) {
-            if (!worker_stop) {
-                lb_log(LB_LOG_ERROR, "accept_failed", "rc=%d", rc);
+    int64_t drain_start = -1;
+    for (;;) {
+        if (worker_stop) {
+            /* told to stop: the current request is done. On a socket leadbookd owns, whatever
+             * is queued would be reset when it closes: serve it for up to drain_ms (the
+             * master refuses what is left, once every worker is gone) */
+            if (drain_start < 0)
+                drain_start = lb_monotonic_ms();
+            if (lb_monotonic_ms() - drain_start >= drain_ms)
+                break;
+        } else {
+            struct epoll_event got;
+            int n = epoll_pwait(ep, &got, 1, -1, &wait_mask);
+            if (n < 0 && errno != EINTR) {
+                lb_log(LB_LOG_ERROR, "accept_failed", "what=epoll_pwait reason=\"%s\"",
+                       strerror(errno));
                 status = 1;
+                break;
             }
+            if (n <= 0)
+                continue; /* a stop signal: the flag is set */
+        }
+        int conn = accept_conn(listen_fd);
+        if (conn < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (worker_stop)
+                    break; /* the queue is empty */
+                continue;  /* another worker was woken too and took it */
+            }
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                lb_log(LB_LOG_ERROR, "accept_failed", "reason=\"%s\" note=\"pausing 1 s\"",
+                       strerror(errno));
+                pause_ms(1000, &wait_mask);
+                continue;
+            }
+            lb_log(LB_LOG_ERROR, "accept_failed", "reason=\"%s\"", strerror(errno));
+            status = 1;
             break;
         }
-        sigprocmask(SIG_BLOCK, &stop_set, NULL);
+        /* busy from the accept: the watchdog also covers a peer that stalls in its params */
         int64_t t0 = lb_monotonic_us();
         slot->started_ms = t0 / 1000;
         slot->busy = 1;
-        serve(&r, &app, &req, &res, &out, t0);
-        FCGX_Finish_r(&r);
-        lb_request_reset(&req);
-        lb_response_reset(&res);
-        lb_buf_trim(&out, 256 * 1024);
-        served++;
-        slot->requests++;
+        if (fcgi_take(&r, conn) == 0) {
+            serve(&r, &app, &req, &res, &out, t0);
+            FCGX_Finish_r(&r);
+            lb_request_reset(&req);
+            lb_response_reset(&res);
+            lb_buf_trim(&out, 256 * 1024);
+            served++;
+            drained += worker_stop;
+            slot->requests++;
+        }
         slot->busy = 0;
-        sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
         if (cfg->max_requests > 0 && served >= cfg->max_requests) {
             lb_log(LB_LOG_INFO, "worker_recycle", "requests=%ld", served);
             break;
         }
     }
+    if (drain_start >= 0 && drained > 0)
+        lb_log(LB_LOG_INFO, "worker_drain", "requests=%ld ms=%lld", drained,
+               (long long)(lb_monotonic_ms() - drain_start));
     FCGX_Free(&r, 1);
+    close(ep);
     lb_app_worker_free(&app);
     lb_request_free(&req);
     lb_response_free(&res);
     lb_buf_free(&out);
-    if (worker_dead_fd >= 0)
-        close(worker_dead_fd);
     return status;
+}
+
+int lb_worker_refuse_queued(const struct lb_config *cfg, int listen_fd, int64_t until_ms)
+{
+    if (FCGX_Init() != 0)
+        return 0;
+    FCGX_ShutdownPending();
+    request_id_seed();
+    FCGX_Request r;
+    FCGX_InitRequest(&r, -1, 0);
+    struct lb_request req;
+    struct lb_response res;
+    struct lb_buf out;
+    lb_request_init(&req);
+    lb_response_init(&res);
+    lb_buf_init(&out);
+    int refused = 0;
+    int conn;
+    while (lb_monotonic_ms() < until_ms && (conn = accept_conn(listen_fd)) >= 0) {
+        /* a peer that sends nothing, or reads nothing, must not hold up the stop */
+        struct timeval tv = {.tv_sec = 0, .tv_usec = 500 * 1000};
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (fcgi_take(&r, conn) != 0)
+            continue;
+        char fresh[33];
+        request_id_fresh(fresh);
+        lb_request_from_params(&req, r.envp, fresh);
+        /* read the body to its end: closing a unix socket with unread data resets the peer
+         * (nginx would turn the 503 into a 502) */
+        char sink[4096];
+        while (FCGX_GetStr(sink, sizeof sink, r.in) > 0)
+            ;
+        lb_response_error(&res, 503, "the service is restarting, retry later");
+        lb_response_header(&res, "Retry-After", "%d", cfg->retry_after);
+        res.head_only = strcmp(req.method_name, "HEAD") == 0;
+        if (lb_response_serialize(&res, req.request_id, &out) == 0)
+            FCGX_PutStr(out.data, (int)out.len, r.out);
+        FCGX_Finish_r(&r);
+        char path[160];
+        lb_app_log_path(req.path, path, sizeof path);
+        lb_log(LB_LOG_INFO, "access", "method=%.16s path=%s status=503 rid=%s queued=refused",
+               req.method_name[0] ? req.method_name : "-", path, req.request_id);
+        lb_request_reset(&req);
+        lb_response_reset(&res);
+        refused++;
+    }
+    FCGX_Free(&r, 1);
+    lb_request_free(&req);
+    lb_response_free(&res);
+    lb_buf_free(&out);
+    return refused;
 }

@@ -14,8 +14,17 @@ struct lb_slot {
     volatile uint64_t requests;  /* requests served by this worker */
 };
 
-/* Runs the worker until it is told to stop or has served cfg->max_requests; returns the exit
- * status for the process. */
-int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot);
+/* Runs the worker until it is told to stop (SIGTERM, SIGQUIT, SIGINT) or has served
+ * cfg->max_requests; returns the exit status for the process. listen_fd must be non-blocking.
+ * Call it with every signal blocked (as the master forks): it installs its handlers before it
+ * unblocks any, so a stop signal sent since the fork is not lost. Once told to stop it finishes
+ * the current request, then serves what is still queued for up to drain_ms (0: none). */
+int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot, int drain_ms);
+
+/* For the master at shutdown, once its workers are gone, on a socket it owns: answers each
+ * connection still queued with a 503 in the application's error shape (with Retry-After),
+ * without running it, until the queue is empty or the monotonic clock reaches until_ms. Closing
+ * the socket would otherwise reset them (nginx: 502). Returns how many were answered. */
+int lb_worker_refuse_queued(const struct lb_config *cfg, int listen_fd, int64_t until_ms);
 
 #endif

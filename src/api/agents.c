@@ -32,13 +32,23 @@ static int agent_body(struct lb_ctx *ctx, struct lb_agent_input *in,
 void lb_api_agent_create(struct lb_ctx *ctx)
 {
     struct lb_agent_input in;
-    if (agent_body(ctx, &in, lb_parse_agent_create) == 0) {
+    struct api_idem idem;
+    int idempotent;
+    if (agent_body(ctx, &in, lb_parse_agent_create) == 0 &&
+        (idempotent = api_idem_begin(ctx, &idem)) >= 0) {
         lb_response_json(ctx->res, 201);
         int hours = (in.present & LB_AGENT_HAS_LINK_EXPIRY) ? (int)in.link_expiry_hours : 0;
-        enum lb_status st = store_agent_create(ctx->app->db, ctx->tenant_id, in.name, in.knowledge,
-                                               hours, &ctx->res->body);
-        if (st != LB_OK)
-            api_store_error(ctx, st, "Tenant %s not found", ctx->tenant_id);
+        enum lb_status st;
+        if (idempotent) {
+            st = store_agent_create_idem(ctx->app->db, ctx->tenant_id, in.name, in.knowledge,
+                                         hours, &idem.store, &ctx->res->body);
+            api_idem_answer(ctx, &idem, st, "Tenant %s not found", ctx->tenant_id);
+        } else {
+            st = store_agent_create(ctx->app->db, ctx->tenant_id, in.name, in.knowledge, hours,
+                                    &ctx->res->body);
+            if (st != LB_OK)
+                api_store_error(ctx, st, "Tenant %s not found", ctx->tenant_id);
+        }
     }
     lb_agent_input_free(&in);
 }
@@ -84,15 +94,26 @@ void lb_api_agent_update(struct lb_ctx *ctx)
     if (api_uuid_param(ctx, "id", id) != 0)
         return;
     struct lb_agent_input in;
-    if (agent_body(ctx, &in, lb_parse_agent_update) == 0) {
+    struct api_idem idem;
+    int idempotent;
+    if (agent_body(ctx, &in, lb_parse_agent_update) == 0 &&
+        (idempotent = api_idem_begin(ctx, &idem)) >= 0) {
         lb_response_json(ctx->res, 200);
-        enum lb_status st = store_agent_update(
-            ctx->app->db, ctx->tenant_id, id, (in.present & LB_AGENT_HAS_NAME) ? in.name : NULL,
-            (in.present & LB_AGENT_HAS_KNOWLEDGE) ? in.knowledge : NULL,
-            (in.present & LB_AGENT_HAS_LINK_EXPIRY) ? (int)in.link_expiry_hours : -1,
-            &ctx->res->body);
-        if (st != LB_OK)
-            api_store_error(ctx, st, agent_not_found, id);
+        const char *name = (in.present & LB_AGENT_HAS_NAME) ? in.name : NULL;
+        const char *knowledge = (in.present & LB_AGENT_HAS_KNOWLEDGE) ? in.knowledge : NULL;
+        int hours = (in.present & LB_AGENT_HAS_LINK_EXPIRY) ? (int)in.link_expiry_hours : -1;
+        enum lb_status st;
+        if (idempotent) {
+            api_idem_not_found(&idem, agent_not_found, id);
+            st = store_agent_update_idem(ctx->app->db, ctx->tenant_id, id, name, knowledge, hours,
+                                         &idem.store, &ctx->res->body);
+            api_idem_answer(ctx, &idem, st, agent_not_found, id);
+        } else {
+            st = store_agent_update(ctx->app->db, ctx->tenant_id, id, name, knowledge, hours,
+                                    &ctx->res->body);
+            if (st != LB_OK)
+                api_store_error(ctx, st, agent_not_found, id);
+        }
     }
     lb_agent_input_free(&in);
 }

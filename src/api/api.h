@@ -5,6 +5,8 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "digest.h"
+#include "store/idempotency.h"
 #include "validate.h"
 
 void lb_api_healthz(struct lb_ctx *ctx);
@@ -59,5 +61,25 @@ int api_validated(struct lb_ctx *ctx, enum lb_status st, const struct lb_msgs *m
  * Retry-After for LB_UNAVAILABLE, 500 without detail for LB_INTERNAL. */
 void api_store_error(struct lb_ctx *ctx, enum lb_status st, const char *not_found_fmt,
                      const char *id);
+
+/* ---- Idempotency-Key (api/idempotency.c) ---- */
+struct api_idem {
+    char scope[300];
+    char key[LB_IDEMPOTENCY_KEY_MAX_LEN + 1];
+    char fingerprint[2 * LB_SHA256_LEN + 1];
+    struct lb_buf not_found; /* the pre-rendered 404 answer */
+    struct store_idem store; /* what the store call takes and gives */
+};
+/* 0: no Idempotency-Key; 1: idem is ready for an idempotent store call; -1: answered (400).
+ * Call after the body was validated (a 400 is never stored). */
+int api_idem_begin(struct lb_ctx *ctx, struct api_idem *idem);
+/* Pre-renders the 404 answer (fmt with one %s: id) that the statement stores if it finds no
+ * target. */
+void api_idem_not_found(struct api_idem *idem, const char *fmt, const char *id);
+/* Answers from an idempotent store call whose answer body is in ctx->res->body: the stored or
+ * new answer (Idempotent-Replayed: true when replayed), 422, 409 + Retry-After, or the store's
+ * error. Frees what api_idem_begin allocated. */
+void api_idem_answer(struct lb_ctx *ctx, struct api_idem *idem, enum lb_status st,
+                     const char *not_found_fmt, const char *id);
 
 #endif

@@ -7,6 +7,8 @@
 #include "jsonx.h"
 #include "store/bookings.h"
 
+static const char booking_not_found[] = "Booking with id %s not found";
+
 #define MEETING_MINUTES 30 /* the iCalendar event's length: the contract has no duration */
 #define ICAL_LINE_OCTETS 75
 
@@ -158,7 +160,18 @@ void lb_api_booking_status(struct lb_ctx *ctx)
     char from[STORE_STATUS_LEN] = "";
     struct store_actor by;
     lb_ctx_actor(ctx, &by);
+    struct api_idem idem;
+    int idempotent = api_idem_begin(ctx, &idem);
+    if (idempotent < 0)
+        return;
     lb_response_json(ctx->res, 200);
+    if (idempotent) {
+        api_idem_not_found(&idem, booking_not_found, id);
+        st = store_booking_set_status_idem(ctx->app->db, ctx->tenant_id, id, to, &by, &idem.store,
+                                           &ctx->res->body);
+        api_idem_answer(ctx, &idem, st, booking_not_found, id);
+        return;
+    }
     st = store_booking_set_status(ctx->app->db, ctx->tenant_id, id, to, &by, &ctx->res->body,
                                   from);
     if (st == LB_CONFLICT) {
@@ -166,5 +179,5 @@ void lb_api_booking_status(struct lb_ctx *ctx)
         return;
     }
     if (st != LB_OK)
-        api_store_error(ctx, st, "Booking with id %s not found", id);
+        api_store_error(ctx, st, booking_not_found, id);
 }

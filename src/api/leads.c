@@ -10,6 +10,7 @@
 #define LEADS_LIMIT_MAX 1000
 
 static const char lead_not_found[] = "Lead with id %s not found";
+static const char agent_not_found[] = "Agent with id %s not found";
 
 void lb_api_lead_create(struct lb_ctx *ctx)
 {
@@ -29,8 +30,20 @@ void lb_api_lead_create(struct lb_ctx *ctx)
     lb_time_format_pg(in.scheduled_at_us, when);
     struct store_actor by;
     lb_ctx_actor(ctx, &by);
+    struct api_idem idem;
+    int idempotent = api_idem_begin(ctx, &idem);
+    if (idempotent < 0)
+        return;
     lb_response_json(ctx->res, 201);
     /* the booking page's key belongs to no tenant: the agent names it */
+    if (idempotent) {
+        api_idem_not_found(&idem, agent_not_found, in.agent_id);
+        st = store_lead_create_idem(
+            ctx->app->db, ctx->cred == LB_CRED_BOOKING_PAGE ? NULL : ctx->tenant_id, in.agent_id,
+            in.name, in.email, when, &by, &idem.store, &ctx->res->body);
+        api_idem_answer(ctx, &idem, st, agent_not_found, in.agent_id);
+        return;
+    }
     if (ctx->cred == LB_CRED_BOOKING_PAGE)
         st = store_lead_create_for_agent(ctx->app->db, in.agent_id, in.name, in.email, when, &by,
                                          &ctx->res->body);
@@ -38,7 +51,7 @@ void lb_api_lead_create(struct lb_ctx *ctx)
         st = store_lead_create(ctx->app->db, ctx->tenant_id, in.agent_id, in.name, in.email, when,
                                &by, &ctx->res->body);
     if (st != LB_OK)
-        api_store_error(ctx, st, "Agent with id %s not found", in.agent_id);
+        api_store_error(ctx, st, agent_not_found, in.agent_id);
 }
 
 /* The optional agentId filter of the list and the statistics. */

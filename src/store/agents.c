@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/util.h"
 
@@ -13,11 +14,17 @@ enum {
     AGENT_BY_LINK,
     AGENT_BY_LINK_ANY_TENANT,
     AGENT_UPDATE,
-    AGENT_DELETE
+    AGENT_DELETE,
+    AGENT_CREATE_IDEM,
+    AGENT_UPDATE_IDEM
 };
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
+#define SQL_AGENT_SET                                                                          \
+    "name = COALESCE($3, a.name), knowledge = COALESCE($4, a.knowledge), "                     \
+    "link_expiry_hours = COALESCE($5::int, a.link_expiry_hours), updated_at = now() "
+
 static const struct lb_db_stmt stmts[] = {
     [AGENT_CREATE] = {"agent_create",
                       "INSERT INTO agents AS a (tenant_id, name, knowledge, link_expiry_hours) "
@@ -41,14 +48,30 @@ static const struct lb_db_stmt stmts[] = {
                        "SELECT " SQL_AGENT_JSON("a") " FROM agents a WHERE a.public_link = $1",
                        1},
     [AGENT_UPDATE] = {"agent_update",
-                      "UPDATE agents AS a SET name = COALESCE($3, a.name), "
-                      "knowledge = COALESCE($4, a.knowledge), "
-                      "link_expiry_hours = COALESCE($5::int, a.link_expiry_hours), "
-                      "updated_at = now() "
+                      "UPDATE agents AS a SET " SQL_AGENT_SET
                       "WHERE a.tenant_id = $1 AND a.id = $2 RETURNING " SQL_AGENT_JSON("a"),
                       5},
     [AGENT_DELETE] = {"agent_delete",
                       "DELETE FROM agents WHERE tenant_id = $1 AND id = $2 RETURNING id", 2},
+    /* With an Idempotency-Key (store/idempotency.h). */
+    [AGENT_CREATE_IDEM] = {"agent_create_idem",
+                      "WITH " SQL_IDEM_HEAD("$5", "$6") ", "
+                      "a AS (INSERT INTO agents (tenant_id, name, knowledge, link_expiry_hours) "
+                      "      SELECT $1, $2, $3, COALESCE($4::int, 24) "
+                      "      WHERE true" SQL_IDEM_GUARD " RETURNING *), "
+                      "idem_resp AS (SELECT 201 AS status, " SQL_AGENT_JSON("a") "::text AS body "
+                      "              FROM a)"
+                      SQL_IDEM_TAIL("$5", "$6", "$7"),
+                      7},
+    [AGENT_UPDATE_IDEM] = {"agent_update_idem",
+                      "WITH " SQL_IDEM_HEAD("$6", "$7") ", "
+                      "u AS (UPDATE agents AS a SET " SQL_AGENT_SET
+                      "      WHERE a.tenant_id = $1 AND a.id = $2" SQL_IDEM_GUARD " RETURNING a.*), "
+                      "idem_resp AS (SELECT 200 AS status, " SQL_AGENT_JSON("u") "::text AS body "
+                      "              FROM u UNION ALL SELECT 404, $9 "
+                      "              WHERE NOT EXISTS (SELECT 1 FROM u))"
+                      SQL_IDEM_TAIL("$6", "$7", "$8"),
+                      9},
 };
 /* clang-format on */
 
@@ -110,4 +133,27 @@ enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const
     s = PQntuples(res) == 1 ? LB_OK : LB_NOT_FOUND;
     PQclear(res);
     return s;
+}
+
+enum lb_status store_agent_create_idem(struct lb_db *db, const char *tenant_id, const char *name,
+                                       const char *knowledge, int link_expiry_hours,
+                                       struct store_idem *idem, struct lb_buf *out)
+{
+    char hours[16];
+    snprintf(hours, sizeof hours, "%d", link_expiry_hours);
+    const char *v[] = {tenant_id,   name,      knowledge, link_expiry_hours ? hours : NULL,
+                       idem->scope, idem->key, idem->fingerprint};
+    return store_idem_exec(db, &stmts[AGENT_CREATE_IDEM], 7, v, idem, out);
+}
+
+enum lb_status store_agent_update_idem(struct lb_db *db, const char *tenant_id,
+                                       const char *agent_id, const char *name,
+                                       const char *knowledge, int link_expiry_hours,
+                                       struct store_idem *idem, struct lb_buf *out)
+{
+    char hours[16];
+    snprintf(hours, sizeof hours, "%d", link_expiry_hours);
+    const char *v[] = {tenant_id,   agent_id,  name, knowledge, link_expiry_hours >= 0 ? hours : NULL,
+                       idem->scope, idem->key, idem->fingerprint, idem->not_found};
+    return store_idem_exec(db, &stmts[AGENT_UPDATE_IDEM], 9, v, idem, out);
 }

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "store/idempotency.h"
 
 extern const struct lb_db_stmt_set store_agents_statements;
 
@@ -30,6 +31,14 @@ enum lb_status store_agent_by_link_for_booking_page(struct lb_db *db, const char
 enum lb_status store_agent_update(struct lb_db *db, const char *tenant_id, const char *agent_id,
                                   const char *name, const char *knowledge, int link_expiry_hours,
                                   struct lb_buf *out);
+/* store_agent_create and store_agent_update with an Idempotency-Key (store/idempotency.h). */
+enum lb_status store_agent_create_idem(struct lb_db *db, const char *tenant_id, const char *name,
+                                       const char *knowledge, int link_expiry_hours,
+                                       struct store_idem *idem, struct lb_buf *out);
+enum lb_status store_agent_update_idem(struct lb_db *db, const char *tenant_id,
+                                       const char *agent_id, const char *name,
+                                       const char *knowledge, int link_expiry_hours,
+                                       struct store_idem *idem, struct lb_buf *out);
 /* Deletes the agent with its leads, bookings and their history. LB_NOT_FOUND if none. */
 enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const char *agent_id);
 

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/util.h"
 
-enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
+enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXPIRE };
 
 /* Rows expired per statement: bounds the locks held and the size of one transaction. */
 #define EXPIRE_BATCH 1000
@@ -29,9 +30,9 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
 /* cur locks the row; under READ COMMITTED a waiter gets the row as the previous holder
  * committed it, so the transition is judged on the current status (no lost update). ok is the
  * row only when the transition is allowed; upd/ev then change it and append the history in the
- * same statement. Result: the status found, the booking (new, or as found), changed flag. */
-#define SQL_SET_STATUS                                                                         \
-    "WITH cur AS (SELECT * FROM bookings WHERE tenant_id = $1 AND id = $2 FOR UPDATE), "       \
+ * same statement. guard is "" or SQL_IDEM_GUARD. */
+#define SQL_SET_STATUS_CTES(guard)                                                             \
+    "cur AS (SELECT * FROM bookings WHERE tenant_id = $1 AND id = $2" guard " FOR UPDATE), "   \
     "ok AS (SELECT cur.id, cur.status AS from_status FROM cur "                                \
     "       WHERE (cur.status::text, $3::booking_status::text) IN "                            \
     "             (('PENDING', 'CONFIRMED'), ('PENDING', 'COMPLETED'), ('PENDING', 'CANCELLED'), " \
@@ -42,11 +43,28 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
     "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
     "                                   actor, actor_id) "                                     \
     "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, "                        \
-    "              CASE WHEN $4 = 'key' THEN $5::uuid END, $4, $5 FROM upd, ok) "              \
+    "              CASE WHEN $4 = 'key' THEN $5::uuid END, $4, $5 FROM upd, ok) "
+/* Result: the status found, the booking (new, or as found), changed flag. */
+#define SQL_SET_STATUS                                                                         \
+    "WITH " SQL_SET_STATUS_CTES("")                                                            \
     "SELECT cur.status, CASE WHEN upd.id IS NOT NULL THEN " SQL_BOOKING_JSON("upd")            \
     "       WHEN cur.status = $3::booking_status THEN " SQL_BOOKING_JSON("cur") " END, "       \
     "  upd.id IS NOT NULL "                                                                    \
     "FROM cur LEFT JOIN upd ON upd.id = cur.id"
+/* With an Idempotency-Key: $6 scope, $7 key, $8 fingerprint, $9 the 404 answer. A refused
+ * transition (409) is stored too: it is the answer to that request. */
+#define SQL_SET_STATUS_IDEM                                                                    \
+    "WITH " SQL_IDEM_HEAD("$6", "$7") ", " SQL_SET_STATUS_CTES(SQL_IDEM_GUARD)                 \
+    ", idem_resp AS ("                                                                         \
+    "  SELECT CASE WHEN upd.id IS NOT NULL OR cur.status = $3::booking_status THEN 200 "       \
+    "              ELSE 409 END AS status, "                                                   \
+    "         CASE WHEN upd.id IS NOT NULL THEN " SQL_BOOKING_JSON("upd") "::text "            \
+    "              WHEN cur.status = $3::booking_status THEN " SQL_BOOKING_JSON("cur") "::text " \
+    "              ELSE " SQL_IDEM_ERROR_409("'Cannot change booking status from ' || cur.status " \
+                                             "|| ' to ' || $3") " END AS body "                \
+    "  FROM cur LEFT JOIN upd ON upd.id = cur.id "                                             \
+    "  UNION ALL SELECT 404, $9 WHERE NOT EXISTS (SELECT 1 FROM cur))"                         \
+    SQL_IDEM_TAIL("$6", "$7", "$8")
 
 /* SKIP LOCKED: rows being changed (or expired by another host) are left to their holder.
  * The update finds its rows by id = ANY(array) so that it uses the primary key whatever the
@@ -66,6 +84,7 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_EXPIRE };
 static const struct lb_db_stmt stmts[] = {
     [BOOKING_MEETING] = {"booking_meeting", SQL_MEETING, 1},
     [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 5},
+    [BOOKING_SET_STATUS_IDEM] = {"booking_set_status_idem", SQL_SET_STATUS_IDEM, 9},
     [BOOKING_EXPIRE] = {"booking_expire", SQL_EXPIRE, 1},
 };
 
@@ -103,6 +122,17 @@ enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
     }
     PQclear(res);
     return s;
+}
+
+enum lb_status store_booking_set_status_idem(struct lb_db *db, const char *tenant_id,
+                                             const char *booking_id, const char *new_status,
+                                             const struct store_actor *by,
+                                             struct store_idem *idem, struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, booking_id, new_status,        NULL,           NULL,
+                       idem->scope, idem->key, idem->fingerprint, idem->not_found};
+    store_actor_params(by, &v[3], &v[4]);
+    return store_idem_exec(db, &stmts[BOOKING_SET_STATUS_IDEM], 9, v, idem, out);
 }
 
 enum lb_status store_booking_expire_all(struct lb_db *db, long *count)

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "db.h"
 #include "store/actor.h"
+#include "store/idempotency.h"
 
 extern const struct lb_db_stmt_set store_bookings_statements;
 
@@ -26,6 +27,12 @@ enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
                                         const char *booking_id, const char *new_status,
                                         const struct store_actor *by, struct lb_buf *out,
                                         char from_status[STORE_STATUS_LEN]);
+/* The same with an Idempotency-Key (store/idempotency.h): the answer (200 Booking, 409 refused
+ * transition, 404 idem->not_found) is stored with the change. */
+enum lb_status store_booking_set_status_idem(struct lb_db *db, const char *tenant_id,
+                                             const char *booking_id, const char *new_status,
+                                             const struct store_actor *by,
+                                             struct store_idem *idem, struct lb_buf *out);
 /* Marks every PENDING/CONFIRMED booking with now() >= expiresAt as EXPIRED (history rows by
  * the system), all tenants, in batches; rows another sweeper holds are skipped, so several hosts
  * may run it at once. *count receives the number this call expired. */

@@ -2,11 +2,13 @@
 #include "db.h"
 #include "store/agents.h"
 #include "store/bookings.h"
+#include "store/idempotency.h"
 #include "store/keys.h"
 #include "store/leads.h"
 #include "store/tenants.h"
 
 const struct lb_db_stmt_set *const lb_db_catalog[] = {
     &store_tenants_statements, &store_keys_statements,     &store_agents_statements,
-    &store_leads_statements,   &store_bookings_statements, NULL,
+    &store_leads_statements,   &store_bookings_statements, &store_idempotency_statements,
+    NULL,
 };

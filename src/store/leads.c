@@ -7,17 +7,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/util.h"
 
-enum { LEAD_CREATE, LEAD_CREATE_FOR_AGENT, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS_AGENT };
+enum {
+    LEAD_CREATE,
+    LEAD_CREATE_FOR_AGENT,
+    LEAD_CREATE_IDEM,
+    LEAD_CREATE_FOR_AGENT_IDEM,
+    LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS_AGENT };
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
 /* One statement: the agent must be in the tenant (else no row at all); the booking's insert
- * reads the lead's row from the CTE, so a failure anywhere rolls back both. */
-#define SQL_LEAD_CREATE(agent_filter)                                                          \
-    "WITH a AS (SELECT tenant_id, id, link_expiry_hours FROM agents WHERE " agent_filter "), "  \
+ * reads the lead's row from the CTE, so a failure anywhere rolls back both. guard is "" or
+ * SQL_IDEM_GUARD. */
+#define SQL_LEAD_CREATE_CTES(agent_filter, guard)                                              \
+    "a AS (SELECT tenant_id, id, link_expiry_hours FROM agents "                               \
+    "      WHERE " agent_filter guard "), "                                                    \
     "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
     "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \
     "b AS (INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, status, expires_at) " \
@@ -27,9 +35,20 @@ enum { LEAD_CREATE, LEAD_CREATE_FOR_AGENT, LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET,
     "e AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
     "                                  actor, actor_id) "                                      \
     "      SELECT b.tenant_id, b.id, NULL, b.status, "                                         \
-    "             CASE WHEN $6 = 'key' THEN $7::uuid END, $6, $7 FROM b) "                     \
-    "SELECT json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b") \
-    ", 'meetingToken', b.meeting_token) FROM l JOIN b ON b.lead_id = l.id"
+    "             CASE WHEN $6 = 'key' THEN $7::uuid END, $6, $7 FROM b) "
+#define SQL_LEAD_CREATE_JSON                                                                   \
+    "json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b")      \
+    ", 'meetingToken', b.meeting_token)"
+#define SQL_LEAD_CREATE(agent_filter)                                                          \
+    "WITH " SQL_LEAD_CREATE_CTES(agent_filter, "")                                             \
+    "SELECT " SQL_LEAD_CREATE_JSON " FROM l JOIN b ON b.lead_id = l.id"
+/* The same with an Idempotency-Key: $8 scope, $9 key, $10 fingerprint, $11 the 404 answer. */
+#define SQL_LEAD_CREATE_IDEM(agent_filter)                                                     \
+    "WITH " SQL_IDEM_HEAD("$8", "$9") ", " SQL_LEAD_CREATE_CTES(agent_filter, SQL_IDEM_GUARD)  \
+    ", idem_resp AS (SELECT 201 AS status, " SQL_LEAD_CREATE_JSON "::text AS body "            \
+    "                FROM l JOIN b ON b.lead_id = l.id "                                       \
+    "                UNION ALL SELECT 404, $11 WHERE NOT EXISTS (SELECT 1 FROM a))"            \
+    SQL_IDEM_TAIL("$8", "$9", "$10")
 
 /* A page: limit + 1 rows by the index order, numbered; the first `limit` are shown, the extra
  * one only says that more follow; the cursor is the key of row number `limit`. No cursor =
@@ -81,6 +100,10 @@ static const struct lb_db_stmt stmts[] = {
      * parameter list). */
     [LEAD_CREATE_FOR_AGENT] = {"lead_create_for_agent",
                                SQL_LEAD_CREATE("$1::uuid IS NULL AND id = $2"), 7},
+    [LEAD_CREATE_IDEM] = {"lead_create_idem",
+                          SQL_LEAD_CREATE_IDEM("tenant_id = $1 AND id = $2"), 11},
+    [LEAD_CREATE_FOR_AGENT_IDEM] = {"lead_create_for_agent_idem",
+                                    SQL_LEAD_CREATE_IDEM("$1::uuid IS NULL AND id = $2"), 11},
     /* $2 is unused in the whole-tenant variant but typed, so both take the same parameters. */
     [LEAD_LIST] = {"lead_list", SQL_LEAD_PAGE("AND $2::uuid IS NULL"), 5},
     [LEAD_LIST_AGENT] = {"lead_list_agent", SQL_LEAD_PAGE("AND l.agent_id = $2"), 5},
@@ -112,6 +135,19 @@ enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_i
     const char *v[] = {NULL, agent_id, name, email, scheduled_at, NULL, NULL};
     store_actor_params(by, &v[5], &v[6]);
     return store_exec_json(db, &stmts[LEAD_CREATE_FOR_AGENT], 7, v, out);
+}
+
+enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id,
+                                      const char *agent_id, const char *name, const char *email,
+                                      const char *scheduled_at, const struct store_actor *by,
+                                      struct store_idem *idem, struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, agent_id,   name,        email,     scheduled_at,
+                       NULL,      NULL,       idem->scope, idem->key, idem->fingerprint,
+                       idem->not_found};
+    store_actor_params(by, &v[5], &v[6]);
+    return store_idem_exec(db, &stmts[tenant_id ? LEAD_CREATE_IDEM : LEAD_CREATE_FOR_AGENT_IDEM],
+                           11, v, idem, out);
 }
 
 enum lb_status store_lead_list(struct lb_db *db, const char *tenant_id, const char *agent_id,

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/util.h"
 
@@ -14,7 +15,9 @@ enum {
     TENANT_GET,
     TENANT_GET_BY_USER,
     TENANT_OF_USER,
-    TENANT_RENAME
+    TENANT_RENAME,
+    TENANT_CREATE_FOR_USER_IDEM,
+    TENANT_RENAME_IDEM
 };
 
 /* SQL laid out for reading as SQL, not reflowed: */
@@ -44,6 +47,23 @@ static const struct lb_db_stmt stmts[] = {
                     "UPDATE tenants AS t SET name = $2, updated_at = now() WHERE t.id = $1 "
                     "RETURNING " SQL_TENANT_JSON("t"),
                     2},
+    /* With an Idempotency-Key (store/idempotency.h); $6: the 409 or the 404 answer. */
+    [TENANT_CREATE_FOR_USER_IDEM] = {"tenant_create_for_user_idem",
+                    "WITH " SQL_IDEM_HEAD("$3", "$4") ", "
+                    "t AS (INSERT INTO tenants (name, user_id) SELECT $1, $2 "
+                    "      WHERE true" SQL_IDEM_GUARD " ON CONFLICT (user_id) DO NOTHING RETURNING *), "
+                    "idem_resp AS (SELECT 201 AS status, " SQL_TENANT_JSON("t") "::text AS body FROM t "
+                    "              UNION ALL SELECT 409, $6 WHERE NOT EXISTS (SELECT 1 FROM t))"
+                    SQL_IDEM_TAIL("$3", "$4", "$5"),
+                    6},
+    [TENANT_RENAME_IDEM] = {"tenant_rename_idem",
+                    "WITH " SQL_IDEM_HEAD("$3", "$4") ", "
+                    "t AS (UPDATE tenants SET name = $2, updated_at = now() "
+                    "      WHERE id = $1" SQL_IDEM_GUARD " RETURNING *), "
+                    "idem_resp AS (SELECT 200 AS status, " SQL_TENANT_JSON("t") "::text AS body FROM t "
+                    "              UNION ALL SELECT 404, $6 WHERE NOT EXISTS (SELECT 1 FROM t))"
+                    SQL_IDEM_TAIL("$3", "$4", "$5"),
+                    6},
 };
 /* clang-format on */
 
@@ -98,4 +118,21 @@ enum lb_status store_tenant_rename(struct lb_db *db, const char *tenant_id, cons
 {
     const char *v[] = {tenant_id, name};
     return store_exec_json(db, &stmts[TENANT_RENAME], 2, v, out);
+}
+
+enum lb_status store_tenant_create_for_user_idem(struct lb_db *db, const char *user_id,
+                                                 const char *name, struct store_idem *idem,
+                                                 const char *conflict, struct lb_buf *out)
+{
+    const char *v[] = {name, user_id, idem->scope, idem->key, idem->fingerprint, conflict};
+    return store_idem_exec(db, &stmts[TENANT_CREATE_FOR_USER_IDEM], 6, v, idem, out);
+}
+
+enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id,
+                                        const char *name, struct store_idem *idem,
+                                        struct lb_buf *out)
+{
+    const char *v[] = {tenant_id, name, idem->scope, idem->key, idem->fingerprint,
+                       idem->not_found};
+    return store_idem_exec(db, &stmts[TENANT_RENAME_IDEM], 6, v, idem, out);
 }

@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "store/idempotency.h"
 
 extern const struct lb_db_stmt_set store_tenants_statements;
 
@@ -25,5 +26,13 @@ enum lb_status store_tenant_of_user(struct lb_db *db, const char *user_id, char 
 /* Renames the tenant (bumps updatedAt); appends the Tenant. LB_NOT_FOUND if none. */
 enum lb_status store_tenant_rename(struct lb_db *db, const char *tenant_id, const char *name,
                                    struct lb_buf *out);
+/* The two writes of the API with an Idempotency-Key (store/idempotency.h); conflict is the
+ * 409 answer for a user who has a tenant already. */
+enum lb_status store_tenant_create_for_user_idem(struct lb_db *db, const char *user_id,
+                                                 const char *name, struct store_idem *idem,
+                                                 const char *conflict, struct lb_buf *out);
+enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id,
+                                        const char *name, struct store_idem *idem,
+                                        struct lb_buf *out);
 
 #endif

@@ -14,6 +14,7 @@ LB_CONF=""      # its config file
 LB_WORKERS=${LB_WORKERS:-0}
 LB_EXTRA=()     # extra "key = value" lines for leadbookd's config (--lb-set)
 LB_ENV=()       # extra NAME=VALUE environment of leadbookd (--lb-env), e.g. libfcgi's knobs
+LB_JWT=()       # leadbookd's sign-in token lines (jwt_issuer, jwt_jwks_file), from signin_setup
 PUBLIC_RATE=${PUBLIC_RATE:-1000000}
 NGINX_KEEP_ACCESS_LOG=${NGINX_KEEP_ACCESS_LOG:-1}
 NGINX_KEEPALIVE=${NGINX_KEEPALIVE:-0} # >0: upstream keepalive N + fastcgi_keep_conn on (a knob)
@@ -32,13 +33,13 @@ bench_build() {
         (cd "$build" && ../configure CFLAGS="-O2 -g" >configure.out 2>&1) ||
             die "configure failed: see $build/configure.out"
     fi
-    log "make leadbookd leadbookctl in $build"
-    make -C "$build" -j"$(nproc)" leadbookd leadbookctl >"$build/make.out" 2>&1 ||
+    log "make leadbookd leadbookctl t/lib/lb-token in $build"
+    make -C "$build" -j"$(nproc)" leadbookd leadbookctl t/lib/lb-token >"$build/make.out" 2>&1 ||
         die "build failed (someone else's file?): see $build/make.out"
     # shellcheck disable=SC2046
     cc -O2 -D_GNU_SOURCE -I"$top/src" -I"$build" $(pkg-config --cflags libpq 2>/dev/null) \
         -I/usr/include/postgresql -o "$build/catalog-dump" "$here/catalog-dump.c" \
-        "$build/libleadbook.a" -lpq -ljson-c -lfcgi -luuid ||
+        "$build/libleadbook.a" -lpq -ljson-c -lfcgi $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) ||
         die "catalog-dump does not build against $build/libleadbook.a"
     cc -O2 -Wall -Wextra -Werror -o "$build/null-fcgi" "$here/null-fcgi.c" -lfcgi ||
         die "null-fcgi does not build"
@@ -79,7 +80,7 @@ lb_write_conf() {
         echo "db = $CI"
         echo "log_level = info"
         local kv
-        for kv in ${LB_EXTRA[@]+"${LB_EXTRA[@]}"}; do echo "$kv"; done
+        for kv in ${LB_JWT[@]+"${LB_JWT[@]}"} ${LB_EXTRA[@]+"${LB_EXTRA[@]}"}; do echo "$kv"; done
     } >"$LB_CONF"
 }
 
@@ -212,6 +213,29 @@ make_key() {
 
 seed_tenant() { # TENANT N PFX MODE
     psql "$CI" -X -q -v tenant="$1" -v n="$2" -v pfx="$3" -v mode="$4" -f "$here/seed-tenant.sql"
+}
+
+# --- sign-in tokens (the signin_pairs bench) ---------------------------------------------------
+SIGNIN_ISS=https://bench.leadbook.invalid/auth/v1 # jwt_issuer (the audience stays the default)
+SIGNIN_KID=bench-es256
+
+# signin_setup: a development ES256 key in $W, its JWKS, and the jwt_* lines of leadbookd's
+# config (for the next lb_start).
+signin_setup() {
+    command -v openssl >/dev/null || die "openssl missing (needed for the sign-in token key)"
+    [ -x "$build/t/lib/lb-token" ] || die "$build/t/lib/lb-token missing (make t/lib/lb-token)"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/jwt-ec.pem" 2>/dev/null ||
+        die "openssl genpkey failed"
+    "$build/t/lib/lb-token" jwks --key "$W/jwt-ec.pem" --kid "$SIGNIN_KID" >"$W/jwks.json" ||
+        die "lb-token jwks failed"
+    LB_JWT=("jwt_issuer = $SIGNIN_ISS" "jwt_jwks_file = $W/jwks.json")
+}
+
+# signin_token SUB TTL: prints an ES256 sign-in token of the user SUB, valid for TTL seconds.
+signin_token() {
+    "$build/t/lib/lb-token" sign --alg ES256 --key "$W/jwt-ec.pem" --kid "$SIGNIN_KID" \
+        --iss "$SIGNIN_ISS" --sub "$1" --ttl "$2" --email "bench.signin@example.com" ||
+        die "lb-token sign failed"
 }
 
 # --- load generators --------------------------------------------------------------------------

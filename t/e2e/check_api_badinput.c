@@ -357,7 +357,7 @@ START_TEST(t_bodies)
     const char *types[] = {
         "Content-Type: text/plain\r\n", "Content-Type: application/x-www-form-urlencoded\r\n",
         "Content-Type: application/jsonp\r\n", "Content-Type: multipart/form-data; boundary=x\r\n"};
-    char hdrs[512];
+    char hdrs[2600];
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         snprintf(hdrs, sizeof hdrs, "%s%s", T.auth, types[i]);
         e2e_raw(&r, hdrs, "POST", "/agents", body, strlen(body));

@@ -261,9 +261,9 @@ START_TEST(t_user_without_tenant)
     e2e_call(&r, &u, "POST", "/tenants", body);
     e2e_expect_messages(&r, "property plan should not exist", E2E_END);
     e2e_free(&r);
-    /* another user's id: 404, as for a stranger */
+    /* another user's id: not one of the three sign-up calls (403) */
     e2e_callf(&r, &u, "GET", NULL, "/tenants/by-user/%s", other.user_id);
-    e2e_expect_error(&r, 404, "Tenant not found");
+    e2e_expect_error(&r, 403, NULL);
     e2e_free(&r);
 
     e2e_user_signup(&u, "  Trimmed Name  ");
@@ -278,6 +278,14 @@ START_TEST(t_user_without_tenant)
     e2e_free(&r);
     ck_assert_int_eq(
         e2e_sql_long("SELECT count(*) FROM tenants WHERE user_id = $1", u.user_id, E2E_END), 1);
+    /* with a tenant now, another user's id is answered like a stranger's (404) */
+    e2e_callf(&r, &u, "GET", NULL, "/tenants/by-user/%s", other.user_id);
+    e2e_expect_error(&r, 404, "Tenant not found");
+    e2e_free(&r);
+    /* a tenantId of another tenant: 403, as on every route */
+    e2e_callf(&r, &u, "GET", NULL, "/tenants/me?tenantId=%s", "00000000-0000-4000-8000-000000000000");
+    e2e_expect_error(&r, 403, NULL);
+    e2e_free(&r);
     /* GET /tenants: only the caller's; PATCH /tenants/me renames it */
     e2e_call(&r, &u, "GET", "/tenants", NULL);
     e2e_expect(&r, 200);

@@ -15,7 +15,10 @@
 #define ZERO_UUID "00000000-0000-4000-8000-000000000000"
 
 static json_object *doc;
-static struct e2e_tenant T, O;
+static struct e2e_tenant T, O; /* tenants with API keys */
+static struct e2e_tenant S;    /* a signed-in user with a tenant */
+static struct e2e_tenant N;    /* a signed-in user without a tenant (never signs up) */
+static char booking_auth[256]; /* a booking-page key's Authorization line */
 static char lead_id[37], booking_id[37], token[37];
 static struct stack dead; /* a stack whose database is unreachable: the 503s */
 static int dead_up;
@@ -173,6 +176,15 @@ static void check_schema(json_object *schema, json_object *v, const char *where,
             (strcmp(f, "email") == 0 && !strchr(s, '@')))
             mismatch("%s: %s: \"%s\" is not a %s", ctx, where, s, f);
     }
+    if (json_object_is_type(v, json_type_string)) {
+        json_object *mn = jget(schema, "minLength"), *mx = jget(schema, "maxLength");
+        int64_t chars = 0; /* code points */
+        for (const char *p = json_object_get_string(v); *p; p++)
+            chars += ((unsigned char)*p & 0xc0) != 0x80;
+        if ((mn && chars < json_object_get_int64(mn)) || (mx && chars > json_object_get_int64(mx)))
+            mismatch("%s: %s: %lld characters, out of the documented length", ctx, where,
+                     (long long)chars);
+    }
     if (json_object_is_type(v, json_type_int)) {
         json_object *mn = jget(schema, "minimum"), *mx = jget(schema, "maximum");
         int64_t i = json_object_get_int64(v);
@@ -201,6 +213,11 @@ static void check_schema(json_object *schema, json_object *v, const char *where,
     }
     if (json_object_is_type(v, json_type_array)) {
         json_object *items = jget(schema, "items");
+        json_object *mn = jget(schema, "minItems"), *mx = jget(schema, "maxItems");
+        int64_t count = (int64_t)json_object_array_length(v);
+        if ((mn && count < json_object_get_int64(mn)) || (mx && count > json_object_get_int64(mx)))
+            mismatch("%s: %s: %lld items, out of the documented count", ctx, where,
+                     (long long)count);
         for (size_t i = 0; items && i < json_object_array_length(v) && i < 50; i++) {
             char sub[512];
             snprintf(sub, sizeof sub, "%s[%zu]", where, i);
@@ -302,11 +319,33 @@ static void concrete(const char *tmpl, enum idkind kind, const char *id_override
         value = T.agent_link;
     else if (strncmp(tmpl, "/agents/", 8) == 0)
         value = T.agent_id;
+    else if (strncmp(tmpl, "/tenants/by-user/", 17) == 0)
+        value = S.user_id;
     snprintf(out, outlen, "%.*s%s%s", (int)(open - tmpl), tmpl, value, close + 1);
 }
 
+static int is_tenants(const char *tmpl)
+{
+    return strncmp(tmpl, "/tenants", 8) == 0;
+}
+
+static int is_post_tenants(const char *tmpl, const char *method)
+{
+    return strcmp(tmpl, "/tenants") == 0 && strcmp(method, "post") == 0;
+}
+
+/* POST /tenants's body for this user. */
+static const char *tenant_body(const char *user_id, char *buf, size_t len)
+{
+    snprintf(buf, len, "{\"userId\":\"%s\",\"name\":\"Doc tenant\"}", user_id);
+    return buf;
+}
+
+/* A valid body; for POST /tenants, S's (who has a tenant already: a fresh user's is 201). */
 static const char *valid_body(const char *tmpl, const char *method, char *buf, size_t len)
 {
+    if (is_post_tenants(tmpl, method))
+        return tenant_body(S.user_id, buf, len);
     if (strcmp(method, "post") == 0 && strcmp(tmpl, "/leads") == 0) {
         char when[40];
         e2e_iso_from_now(86400, when);
@@ -328,6 +367,8 @@ static const char *valid_body(const char *tmpl, const char *method, char *buf, s
 /* The table each status of a route needs broken to answer 500. */
 static const char *table_of(const char *tmpl)
 {
+    if (is_tenants(tmpl))
+        return "tenants";
     if (strncmp(tmpl, "/leads/stats", 12) == 0 || strncmp(tmpl, "/bookings", 9) == 0)
         return "bookings";
     if (strncmp(tmpl, "/leads", 6) == 0)
@@ -361,14 +402,19 @@ static void send_req(struct e2e_resp *r, const char *hdrs, const char *m, const 
  * knows no way to produce that status there. */
 static int produce(const char *tmpl, const char *method, int status, struct e2e_resp *r)
 {
-    char path[1024], m[16], bodybuf[1024], hdrs[1024];
+    char path[1024], m[16], bodybuf[1024], hdrs[4096];
     const char *body = valid_body(tmpl, method, bodybuf, sizeof bodybuf);
     int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || strcmp(tmpl, "/healthz") == 0 ||
                     strcmp(tmpl, "/readyz") == 0;
     const char *auth = is_public && strcmp(method, "options") != 0 ? NULL : T.auth;
+    /* the tenant routes are the signed-in user's (a tenant key is tried in variants()) */
+    if (is_tenants(tmpl) && strcmp(method, "options") != 0)
+        auth = S.auth;
+    int post_tenants = is_post_tenants(tmpl, method);
     upper(method, m, sizeof m);
     concrete(tmpl, ID_OK, NULL, path, sizeof path);
     char fresh[37];
+    struct e2e_tenant u; /* a fresh signed-in user without a tenant */
 
     switch (status) {
     case 200:
@@ -380,6 +426,10 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
         } else if (strstr(tmpl, "/status")) {
             e2e_lead_new(&T, NULL, "Doc status", 3600, NULL, fresh, NULL);
             concrete(tmpl, ID_OK, fresh, path, sizeof path);
+        } else if (post_tenants) {
+            e2e_user_new(&u, NULL);
+            body = tenant_body(u.user_id, bodybuf, sizeof bodybuf);
+            auth = u.auth;
         }
         break;
     case 400:
@@ -404,6 +454,11 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
     case 403: {
         if (!auth)
             return -1;
+        if (is_tenants(tmpl)) {
+            /* no tenantId there; a booking-page key may call none of them (more in variants()) */
+            auth = booking_auth;
+            break;
+        }
         size_t n = strlen(path);
         snprintf(path + n, sizeof path - n, "?tenantId=%s", O.id);
         break;
@@ -417,6 +472,8 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
                      "\"scheduledAt\":\"%s\"}",
                      when);
             body = bodybuf;
+        } else if (strcmp(tmpl, "/tenants/me") == 0 && strcmp(method, "get") == 0) {
+            auth = N.auth;
         } else if (strchr(tmpl, '{')) {
             concrete(tmpl, ID_UNKNOWN, NULL, path, sizeof path);
         } else {
@@ -429,6 +486,10 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
         auth = T.auth;
         break;
     case 409:
+        if (post_tenants) {
+            auth = S.auth; /* a second POST /tenants of a user who has a tenant (valid_body) */
+            break;
+        }
         if (!strstr(tmpl, "/status"))
             return -1;
         e2e_lead_new(&T, NULL, "Doc conflict", 3600, NULL, fresh, NULL);
@@ -466,19 +527,34 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
     case 500: {
         if (!strchr("/", tmpl[0]) || strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0)
             return -1;
-        char sql[256];
-        const char *table = table_of(tmpl);
-        snprintf(sql, sizeof sql, "ALTER TABLE %s RENAME TO %s_e2e_broken", table, table);
+        char sql[256], undo[256];
+        if (post_tenants) {
+            /* a sign-in token's tenant is looked up (by user_id) before the handler runs, and a
+             * failure there is a 503: only the insert is broken */
+            e2e_user_new(&u, NULL);
+            body = tenant_body(u.user_id, bodybuf, sizeof bodybuf);
+            auth = u.auth;
+            snprintf(sql, sizeof sql, "ALTER TABLE tenants RENAME COLUMN name TO name_e2e_broken");
+            snprintf(undo, sizeof undo,
+                     "ALTER TABLE tenants RENAME COLUMN name_e2e_broken TO name");
+        } else {
+            if (is_tenants(tmpl))
+                auth = T.auth; /* a key's check reads api_keys only */
+            const char *table = table_of(tmpl);
+            snprintf(sql, sizeof sql, "ALTER TABLE %s RENAME TO %s_e2e_broken", table, table);
+            snprintf(undo, sizeof undo, "ALTER TABLE %s_e2e_broken RENAME TO %s", table, table);
+        }
         e2e_sql(sql, E2E_END);
         send_req(r, auth, m, path, body);
-        snprintf(sql, sizeof sql, "ALTER TABLE %s_e2e_broken RENAME TO %s", table, table);
-        e2e_sql(sql, E2E_END);
+        e2e_sql(undo, E2E_END);
         return 0;
     }
     case 503: {
         ck_assert_msg(dead_up, "the stack without a database did not start");
         if (strcmp(tmpl, "/healthz") == 0)
             return -1;
+        if (is_tenants(tmpl))
+            auth = T.auth; /* a key: checked in the (unreachable) database */
         snprintf(hdrs, sizeof hdrs, "%s%s", auth ? auth : "",
                  body ? "Content-Type: application/json\r\n" : "");
         memset(r, 0, sizeof *r);
@@ -492,6 +568,114 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
     }
     send_req(r, auth, m, path, body);
     return 0;
+}
+
+/* One more request that must answer `status` as documented by resp; msg non-NULL: the error
+ * message starts so. */
+static void variant(json_object *resp, int status, const char *auth, const char *extra_hdrs,
+                    const char *m, const char *path, const char *body, const char *msg,
+                    const char *ctx, const char *what)
+{
+    char hdrs[4096], vctx[512];
+    snprintf(hdrs, sizeof hdrs, "%s%s", auth ? auth : "", extra_hdrs ? extra_hdrs : "");
+    snprintf(vctx, sizeof vctx, "%s (%s)", ctx, what);
+    struct e2e_resp r;
+    send_req(&r, hdrs, m, path, body);
+    check_response(resp, &r, status, vctx);
+    if (msg && r.status == status) {
+        json_object *jm = jget(r.json, "message");
+        const char *got =
+            jm && json_object_is_type(jm, json_type_string) ? json_object_get_string(jm) : "";
+        if (strncmp(got, msg, strlen(msg)) != 0)
+            mismatch("%s: message \"%s\", expected \"%s...\"", vctx, got, msg);
+    }
+    e2e_free(&r);
+}
+
+/* The other ways to the same status that the document names (credential kinds, orders of
+ * checks), beyond the one request of produce(); returns how many were checked. */
+static int variants(const char *tmpl, const char *method, int status, json_object *resp,
+                    const char *ctx)
+{
+    char path[1024], m[16], bodybuf[1024];
+    const char *body = valid_body(tmpl, method, bodybuf, sizeof bodybuf);
+    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || strcmp(tmpl, "/healthz") == 0 ||
+                    strcmp(tmpl, "/readyz") == 0;
+    if (is_public || strcmp(method, "options") == 0)
+        return 0;
+    upper(method, m, sizeof m);
+    concrete(tmpl, ID_OK, NULL, path, sizeof path);
+    int post_tenants = is_post_tenants(tmpl, method);
+    int get = strcmp(method, "get") == 0;
+    int n = 0;
+    switch (status) {
+    case 401: {
+        char expired[2048];
+        e2e_token(expired, sizeof expired - 32, "ES256", S.user_id, -3600);
+        char hdr[2100];
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\n", expired);
+        variant(resp, 401, hdr, NULL, m, path, body, NULL, ctx, "an expired sign-in token");
+        n++;
+        break;
+    }
+    case 403: {
+        int booking_page = (strcmp(tmpl, "/agents/by-link/{publicLink}") == 0 && get) ||
+                           (strcmp(tmpl, "/leads") == 0 && strcmp(method, "post") == 0);
+        int no_tenant_ok = post_tenants || (strcmp(tmpl, "/tenants/me") == 0 && get) ||
+                           strncmp(tmpl, "/tenants/by-user/", 17) == 0;
+        if (!booking_page && !is_tenants(tmpl)) { /* the tenant routes' produce() did that */
+            variant(resp, 403, booking_auth, NULL, m, path, body,
+                    "This key may only be used by the booking page", ctx, "a booking-page key");
+            n++;
+        }
+        if (!no_tenant_ok) {
+            variant(resp, 403, N.auth, NULL, m, path, body, "No tenant for user ", ctx,
+                    "a signed-in user without a tenant");
+            n++;
+        }
+        if (post_tenants) {
+            variant(resp, 403, T.auth, NULL, m, path, body,
+                    "Tenants are created by signed-in users", ctx, "a tenant API key");
+            struct e2e_tenant u;
+            e2e_user_new(&u, NULL);
+            variant(resp, 403, u.auth, NULL, m, path, body,
+                    "userId does not match the signed-in user", ctx, "another user's userId");
+            /* the credential's kind is judged before the body for a booking-page key */
+            variant(resp, 403, booking_auth, NULL, m, path, "{}",
+                    "This key may only be used by the booking page", ctx,
+                    "a booking-page key, invalid body");
+            n += 3;
+        }
+        break;
+    }
+    case 400:
+        if (post_tenants) { /* the body is judged before a tenant key's 403 */
+            variant(resp, 400, T.auth, NULL, m, path, "{}", NULL, ctx, "a tenant API key");
+            n++;
+        }
+        break;
+    case 415:
+        if (post_tenants) {
+            variant(resp, 415, T.auth, "Content-Type: text/plain\r\n", m, path, body, NULL, ctx,
+                    "a tenant API key");
+            n++;
+        }
+        break;
+    case 404:
+        if (strncmp(tmpl, "/tenants/by-user/", 17) == 0) {
+            variant(resp, 404, T.auth, NULL, m, path, NULL, "Tenant not found", ctx,
+                    "a tenant API key, a userId not its tenant's");
+            char own[1024];
+            snprintf(own, sizeof own, "/tenants/by-user/%s", N.user_id);
+            variant(resp, 404, N.auth, NULL, m, own, NULL, "Tenant not found", ctx,
+                    "a signed-in user without a tenant, their own id");
+            n += 2;
+        }
+        break;
+    default:
+        break;
+    }
+    return n;
 }
 
 /* What every operation can answer, as this program knows how to provoke it: the document must
@@ -520,14 +704,18 @@ static int expected_statuses(const char *tmpl, const char *method, int *out)
         out[n++] = 503;
         return n;
     }
-    int get_agents = strcmp(tmpl, "/agents") == 0 && strcmp(method, "get") == 0;
-    if (!get_agents)
+    int get = strcmp(method, "get") == 0;
+    /* no query, no id to be malformed: GET /agents, and the tenant routes' GETs (a userId is
+     * any string) */
+    int no_400 = get && (strcmp(tmpl, "/agents") == 0 || is_tenants(tmpl));
+    if (!no_400)
         out[n++] = 400;
     out[n++] = 401;
     out[n++] = 403;
-    if (has_param || (strcmp(tmpl, "/leads") == 0 && strcmp(method, "post") == 0))
+    if (has_param || (strcmp(tmpl, "/leads") == 0 && strcmp(method, "post") == 0) ||
+        (strcmp(tmpl, "/tenants/me") == 0 && get))
         out[n++] = 404;
-    if (strstr(tmpl, "/status"))
+    if (strstr(tmpl, "/status") || is_post_tenants(tmpl, method))
         out[n++] = 409;
     if (has_body) {
         out[n++] = 413;
@@ -551,18 +739,17 @@ START_TEST(t_openapi_matches_service)
     e2e_tenant_new(&T, "OpenAPI", 0);
     e2e_tenant_new(&O, "OpenAPI other", 0);
     e2e_lead_new(&T, NULL, "Doc lead", 86400, lead_id, booking_id, token);
+    e2e_user_new(&S, NULL);
+    e2e_user_signup(&S, "OpenAPI signed-in");
+    e2e_user_new(&N, NULL);
+    e2e_booking_key_new(booking_auth, sizeof booking_auth, NULL);
 
     /* every route of the service is documented */
-    const char *routes[] = {"/leads",
-                            "/leads/stats",
-                            "/leads/{id}",
-                            "/bookings/meeting/{meetingToken}",
-                            "/bookings/{id}/status",
-                            "/agents",
-                            "/agents/{id}",
-                            "/agents/by-link/{publicLink}",
-                            "/healthz",
-                            "/readyz"};
+    const char *routes[] = {
+        "/tenants",     "/tenants/me",  "/tenants/by-user/{userId}",        "/leads",
+        "/leads/stats", "/leads/{id}",  "/bookings/meeting/{meetingToken}", "/bookings/{id}/status",
+        "/agents",      "/agents/{id}", "/agents/by-link/{publicLink}",     "/healthz",
+        "/readyz"};
     json_object *paths = jget(doc, "paths");
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (!jget(paths, routes[i]))
@@ -610,6 +797,10 @@ START_TEST(t_openapi_matches_service)
                 }
                 check_response(resp, &r, status, ctx);
                 checks++;
+                if (status == 200 && strcmp(tmpl, "/leads/stats") == 0 && r.status == 200 &&
+                    !json_object_equal(jget(r.json, "total"), jget(r.json, "totalLeads")))
+                    mismatch("%s: total is not totalLeads", ctx);
+                checks += variants(tmpl, methods[mi], status, resp, ctx);
                 /* a documented JSON 200 answered to Accept: text/calendar as well */
                 if (status == 200 &&
                     jget(jget(deref(resp), "content"), "text/calendar; charset=utf-8")) {
@@ -636,7 +827,7 @@ START_TEST(t_openapi_matches_service)
         checks++;
         e2e_free(&r);
     }
-    ck_assert_int_ge(ops, 14);
+    ck_assert_int_ge(ops, 30);
     ck_assert_msg(nfail == 0,
                   "%d mismatches between doc/openapi.yaml and the service (%d checks):\n%s", nfail,
                   checks, failures);

@@ -322,22 +322,27 @@ END_TEST
 
 START_TEST(test_bearer_lengths)
 {
-    char hdr[300], key[LB_BEARER_KEY_MAX_LEN + 1];
-    char *k200 = repeat('k', 200), *k201 = repeat('k', 201), *k199 = repeat('k', 199);
-    snprintf(hdr, sizeof hdr, "Bearer %s", k200);
+    /* the longest credential is a sign-in token of 8 KiB (LB_BEARER_KEY_MAX_LEN) */
+    enum { MAX = LB_BEARER_KEY_MAX_LEN };
+    static char hdr[MAX + 64], key[MAX + 1];
+    char *kmax = repeat('k', MAX), *kover = repeat('k', MAX + 1), *kless = repeat('k', MAX - 1);
+    snprintf(hdr, sizeof hdr, "Bearer %s", kmax);
     ck_assert_int_eq(lb_auth_parse_bearer(hdr, key, sizeof key), 0);
-    ck_assert_str_eq(key, k200);
-    ck_assert_int_eq(lb_auth_parse_bearer(hdr, key, 200), -1); /* no room for the NUL */
-    snprintf(hdr, sizeof hdr, "Bearer %s", k201);
+    ck_assert_str_eq(key, kmax);
+    ck_assert_int_eq(lb_auth_parse_bearer(hdr, key, MAX), -1); /* no room for the NUL */
+    snprintf(hdr, sizeof hdr, "Bearer %s", kover);
     ck_assert_int_eq(lb_auth_parse_bearer(hdr, key, sizeof key), -1);
-    snprintf(hdr, sizeof hdr, "Bearer %s=", k199); /* padding counts */
+    snprintf(hdr, sizeof hdr, "Bearer %s=", kless); /* padding counts */
     ck_assert_int_eq(lb_auth_parse_bearer(hdr, key, sizeof key), 0);
-    snprintf(hdr, sizeof hdr, "Bearer %s=", k200);
+    snprintf(hdr, sizeof hdr, "Bearer %s=", kmax);
     ck_assert_int_eq(lb_auth_parse_bearer(hdr, key, sizeof key), -1);
     ck_assert_int_eq(lb_auth_parse_bearer(NULL, key, sizeof key), -1);
-    free(k200);
-    free(k201);
-    free(k199);
+    /* a JWT's characters (base64url and dots) are token68 */
+    ck_assert_int_eq(lb_auth_parse_bearer("Bearer eyJh.eyJz.c2ln-_", key, sizeof key), 0);
+    ck_assert_str_eq(key, "eyJh.eyJz.c2ln-_");
+    free(kmax);
+    free(kover);
+    free(kless);
 }
 END_TEST
 
