@@ -71,13 +71,11 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    char unix_path[512];
-    int fd = lb_listen_open(&cfg, unix_path, sizeof unix_path);
-    if (fd < 0)
+    struct lb_listener listener;
+    if (lb_listen_open(&cfg, &listener) != 0)
         return 1;
-    int status =
-        lb_master_run(&cfg, required || access(config_path, R_OK) == 0 ? config_path : NULL, fd);
-    if (unix_path[0])
-        unlink(unix_path);
+    int status = lb_master_run(
+        &cfg, required || access(config_path, R_OK) == 0 ? config_path : NULL, &listener);
+    lb_listen_unlink(&listener); /* done at the start of a stop; here if the master failed */
     return status;
 }

@@ -27,6 +27,8 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 10000
 #define TICK_MS 100
+#define DRAIN_MAX_MS 1000 /* a stopping worker serves the queue this long at most */
+#define REFUSE_MIN_MS 250 /* the master's 503 pass, even after the workers were killed */
 
 struct worker {
     pid_t pid;      /* 0 = free entry */
@@ -39,6 +41,7 @@ struct worker {
 struct master {
     struct lb_config *cfg;
     const char *config_path;
+    struct lb_listener *listener;
     int listen_fd;
     int generation;
     int target; /* workers wanted for the current generation */
@@ -52,10 +55,16 @@ struct master {
 };
 
 static int signal_pipe[2] = {-1, -1};
+/* The first stop signal, set by the handler itself and not only through the pipe: a worker
+ * that exits on a TERM sent to the whole process group can be reaped before the master has
+ * read its own TERM from the pipe, and must not be respawned. */
+static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
     int saved = errno;
+    if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) && !stop_signal)
+        stop_signal = sig;
     unsigned char c = (unsigned char)sig;
     ssize_t w = write(signal_pipe[1], &c, 1);
     (void)w;
@@ -74,8 +83,7 @@ int lb_worker_count(const struct lb_config *cfg)
 
 /* ---- listening socket ---- */
 
-static int open_unix(const struct lb_config *cfg, const char *path, char *unix_path,
-                     size_t unix_path_len)
+static int open_unix(const struct lb_config *cfg, const char *path, struct lb_listener *l)
 {
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
@@ -96,7 +104,9 @@ static int open_unix(const struct lb_config *cfg, const char *path, char *unix_p
     }
     close(fd);
     unlink(path);
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    /* non-blocking: workers accept after epoll_pwait, and a worker woken in vain must not
+     * block there with its stop signals blocked */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     mode_t old = umask(0177);
@@ -115,7 +125,12 @@ static int open_unix(const struct lb_config *cfg, const char *path, char *unix_p
         if (!g || chown(path, (uid_t)-1, g->gr_gid) != 0)
             lb_log(LB_LOG_WARN, "socket_chown_failed", "path=%s group=%s", path, cfg->socket_group);
     }
-    snprintf(unix_path, unix_path_len, "%s", path);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        l->dev = st.st_dev;
+        l->ino = st.st_ino;
+    }
+    snprintf(l->unix_path, sizeof l->unix_path, "%s", path);
     return fd;
 }
 
@@ -141,7 +156,7 @@ static int open_tcp(const struct lb_config *cfg, const char *spec)
         lb_log(LB_LOG_ERROR, "listen_failed", "listen=tcp:%s reason=\"cannot resolve\"", spec);
         return -1;
     }
-    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd >= 0)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -158,29 +173,52 @@ static int open_tcp(const struct lb_config *cfg, const char *spec)
     return fd;
 }
 
-int lb_listen_open(const struct lb_config *cfg, char *unix_path, size_t unix_path_len)
+static int open_inherited(const struct lb_config *cfg)
 {
-    unix_path[0] = '\0';
-    if (strncmp(cfg->listen, "unix:", 5) == 0)
-        return open_unix(cfg, cfg->listen + 5, unix_path, unix_path_len);
-    if (strncmp(cfg->listen, "tcp:", 4) == 0)
-        return open_tcp(cfg, cfg->listen + 4);
-    if (strncmp(cfg->listen, "fd:", 3) == 0) {
-        char *end;
-        long fd = strtol(cfg->listen + 3, &end, 10);
-        int acc = 0;
-        socklen_t len = sizeof acc;
-        if (*end || end == cfg->listen + 3 || fd < 0 || fd > 65535 ||
-            getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc) {
-            lb_log(LB_LOG_ERROR, "listen_failed",
-                   "listen=%s reason=\"not an inherited listening socket\"", cfg->listen);
-            return -1;
-        }
-        return (int)fd;
+    char *end;
+    long fd = strtol(cfg->listen + 3, &end, 10);
+    int acc = 0;
+    socklen_t len = sizeof acc;
+    if (*end || end == cfg->listen + 3 || fd < 0 || fd > 65535 ||
+        getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc) {
+        lb_log(LB_LOG_ERROR, "listen_failed",
+               "listen=%s reason=\"not an inherited listening socket\"", cfg->listen);
+        return -1;
     }
-    lb_log(LB_LOG_ERROR, "listen_failed", "listen=%s reason=\"expected unix:, tcp: or fd:\"",
-           cfg->listen);
-    return -1;
+    int flags = fcntl((int)fd, F_GETFL);
+    if (flags < 0 || fcntl((int)fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=%s reason=\"%s\"", cfg->listen,
+               strerror(errno));
+        return -1;
+    }
+    return (int)fd;
+}
+
+int lb_listen_open(const struct lb_config *cfg, struct lb_listener *l)
+{
+    memset(l, 0, sizeof *l);
+    l->fd = -1;
+    if (strncmp(cfg->listen, "unix:", 5) == 0)
+        l->fd = open_unix(cfg, cfg->listen + 5, l);
+    else if (strncmp(cfg->listen, "tcp:", 4) == 0)
+        l->fd = open_tcp(cfg, cfg->listen + 4);
+    else if (strncmp(cfg->listen, "fd:", 3) == 0)
+        l->fd = open_inherited(cfg);
+    else
+        lb_log(LB_LOG_ERROR, "listen_failed", "listen=%s reason=\"expected unix:, tcp: or fd:\"",
+               cfg->listen);
+    l->owned = strncmp(cfg->listen, "fd:", 3) != 0;
+    return l->fd >= 0 ? 0 : -1;
+}
+
+void lb_listen_unlink(struct lb_listener *l)
+{
+    struct stat st;
+    if (!l->unix_path[0])
+        return;
+    if (stat(l->unix_path, &st) == 0 && st.st_dev == l->dev && st.st_ino == l->ino)
+        unlink(l->unix_path);
+    l->unix_path[0] = '\0';
 }
 
 /* ---- workers ---- */
@@ -196,6 +234,14 @@ static int live_workers(const struct master *m, int generation_only)
     return n;
 }
 
+/* How long a stopping worker serves what is queued: up to a second, and no more than a quarter
+ * of shutdown_timeout, so that it is done well before the master's SIGKILL. */
+static int worker_drain_ms(const struct lb_config *cfg)
+{
+    int ms = cfg->shutdown_timeout * 1000 / 4;
+    return ms < DRAIN_MAX_MS ? ms : DRAIN_MAX_MS;
+}
+
 static int spawn_worker(struct master *m)
 {
     int i;
@@ -207,8 +253,20 @@ static int spawn_worker(struct master *m)
     w->slot = &m->slots[i];
     w->slot->busy = 0;
     w->slot->requests = 0;
+    /* Every signal blocked across fork(): until the child has dropped the master's handlers, a
+     * signal reaching it (a TERM to the whole process group, or ours a moment after the fork)
+     * would run them there, writing to a self-pipe the child no longer reads, and be lost. The
+     * child keeps the mask until lb_worker_run has its own handlers; pending, the TERM waits. */
+    sigset_t all, saved;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &saved);
+    if (stop_signal) {
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        return -1; /* stopping: no new worker, whatever the pipe still holds */
+    }
     pid_t pid = fork();
     if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &saved, NULL);
         lb_log(LB_LOG_ERROR, "fork_failed", "reason=\"%s\"", strerror(errno));
         return -1;
     }
@@ -221,16 +279,15 @@ static int spawn_worker(struct master *m)
         for (int s = 1; s < NSIG; s++)
             if (s != SIGKILL && s != SIGSTOP)
                 sigaction(s, &sa, NULL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
         /* the worker needs none of the master's bookkeeping: free it (valgrind-clean exit) */
         struct lb_config *cfg = m->cfg;
         int listen_fd = m->listen_fd;
         struct lb_slot *slot = w->slot;
+        int drain_ms = m->listener->owned ? worker_drain_ms(cfg) : 0;
         free(m);
-        _exit(lb_worker_run(cfg, listen_fd, slot));
+        _exit(lb_worker_run(cfg, listen_fd, slot, drain_ms));
     }
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     w->pid = pid;
     w->generation = m->generation;
     w->stopping = 0;
@@ -345,18 +402,41 @@ static void begin_shutdown(struct master *m, int sig)
     m->shutdown_deadline_ms = lb_monotonic_ms() + (int64_t)m->cfg->shutdown_timeout * 1000;
     lb_log(LB_LOG_INFO, "shutdown", "signal=%d workers=%d timeout_s=%d", sig, live_workers(m, 0),
            m->cfg->shutdown_timeout);
+    /* Stop accepting first. Without the path nginx's next connect fails at once (a 502 for a
+     * request that never reached us), instead of joining a queue that the close would reset.
+     * The queue already there is the workers' to serve, then ours to refuse. A tcp: socket
+     * cannot be unhooked like that: it is drained the same way, but a connection that arrives
+     * after the last accept is reset. */
+    if (m->listener->unix_path[0]) {
+        lb_log(LB_LOG_INFO, "listen_stop", "listen=%s", m->cfg->listen);
+        lb_listen_unlink(m->listener);
+    }
     for (int i = 0; i < LB_MAX_WORKERS; i++)
         stop_worker(&m->workers[i], SIGTERM, "shutdown");
 }
 
-int lb_master_run(struct lb_config *cfg, const char *config_path, int listen_fd)
+/* The last step of a stop on a socket we own: nobody else accepts any more. */
+static void refuse_queue(struct master *m)
+{
+    if (!m->listener->owned)
+        return; /* inherited: the queue is the next instance's */
+    int64_t until = m->shutdown_deadline_ms;
+    if (until < lb_monotonic_ms() + REFUSE_MIN_MS)
+        until = lb_monotonic_ms() + REFUSE_MIN_MS;
+    int n = lb_worker_refuse_queued(m->cfg, m->listen_fd, until);
+    if (n > 0)
+        lb_log(LB_LOG_WARN, "queue_refused", "requests=%d status=503", n);
+}
+
+int lb_master_run(struct lb_config *cfg, const char *config_path, struct lb_listener *l)
 {
     struct master *m = calloc(1, sizeof *m);
     if (!m)
         return 1;
     m->cfg = cfg;
     m->config_path = config_path;
-    m->listen_fd = listen_fd;
+    m->listener = l;
+    m->listen_fd = l->fd;
     m->slots = mmap(NULL, sizeof(struct lb_slot) * LB_MAX_WORKERS, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m->slots == MAP_FAILED || pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -393,7 +473,7 @@ int lb_master_run(struct lb_config *cfg, const char *config_path, int listen_fd)
                         reap(m);
                         break;
                     case SIGHUP:
-                        if (!m->shutting_down)
+                        if (!m->shutting_down && !stop_signal)
                             reload(m);
                         break;
                     default:
@@ -403,9 +483,13 @@ int lb_master_run(struct lb_config *cfg, const char *config_path, int listen_fd)
             }
         }
         reap(m);
+        if (stop_signal && !m->shutting_down)
+            begin_shutdown(m, stop_signal); /* before any respawn below */
         if (m->shutting_down) {
-            if (live_workers(m, 0) == 0)
+            if (live_workers(m, 0) == 0) {
+                refuse_queue(m);
                 break;
+            }
             if (lb_monotonic_ms() >= m->shutdown_deadline_ms) {
                 for (int i = 0; i < LB_MAX_WORKERS; i++)
                     stop_worker(&m->workers[i], SIGKILL, "shutdown_timeout");

@@ -38,3 +38,13 @@ t_security_check_nginx_logs_LDADD = $(FAULT_LDADD)
 t_security_check_ratelimit_SOURCES = t/security/check_security.c $(FAULT_SUPPORT)
 t_security_check_ratelimit_CFLAGS = $(FAULT_CFLAGS) -DLB_RATELIMIT
 t_security_check_ratelimit_LDADD = $(FAULT_LDADD)
+
+# Stopping under load: a TERM to the whole process group (20 rounds), requests queued on a
+# socket leadbookd owns (each answered, none reset), and on an inherited one (left queued).
+if HAVE_CHECK
+check_PROGRAMS += t/fault/check_stop
+TESTS += t/fault/check_stop
+endif
+t_fault_check_stop_SOURCES = t/fault/check_stop.c $(E2E_SUPPORT)
+t_fault_check_stop_CFLAGS = $(FAULT_CFLAGS)
+t_fault_check_stop_LDADD = $(FAULT_LDADD)

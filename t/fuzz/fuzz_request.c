@@ -37,7 +37,7 @@
 
 static int allowed_status(int s)
 {
-    static const int codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415};
+    static const int codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (codes[i] == s)
             return 1;

@@ -1,6 +1,7 @@
-/* fuzz_scalars: the small parsers of route and query values: lb_validate_uuid (route :ids,
- * agentId, tenantId), lb_parse_limit (?limit=) and lb_booking_status_parse, each against a
- * reference from validate.h, on arbitrary bytes. */
+/* fuzz_scalars: the small parsers of route, query and header values: lb_validate_uuid (route
+ * :ids, agentId, tenantId), lb_parse_limit (?limit=), lb_booking_status_parse and
+ * lb_validate_idempotency_key (the Idempotency-Key header), each against a reference from
+ * validate.h, on arbitrary bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = fuzz_strndup(data, size);
     size_t len = strlen(s);
+
+    /* Idempotency-Key: 1..255 bytes of 0x20..0x7e, no space at either end */
+    int key_ok = len >= 1 && len <= LB_IDEMPOTENCY_KEY_MAX_LEN && s[0] != ' ' && s[len - 1] != ' ';
+    for (size_t i = 0; key_ok && i < len; i++)
+        key_ok = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] <= 0x7e;
+    FUZZ_ASSERT((lb_validate_idempotency_key(s) == 0) == key_ok,
+                "lb_validate_idempotency_key(\"%s\") disagrees with the reference", s);
 
     /* UUID: 8-4-4-4-12 hex digits, lowercased on output */
     int want = len == LB_UUID_LEN;

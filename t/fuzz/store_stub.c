@@ -693,3 +693,94 @@ enum lb_status store_booking_expire_all(struct lb_db *db, long *count)
     (void)db, (void)count;
     unexpected("store_booking_expire_all");
 }
+
+/* ---- the idempotent variants (store/idempotency.h) -------------------------------------------
+ * The same checks as the plain calls, plus the idempotency record's inputs; the answer is a new
+ * one (the stub stores nothing), carrying the status the plain call's handler would send. */
+
+static void check_idem(const struct store_idem *idem, int wants_not_found)
+{
+    FUZZ_ASSERT(idem && idem->scope && strcmp(idem->scope, "key:" STUB_KEY_ID) == 0,
+                "store got idempotency scope \"%s\"", idem && idem->scope ? idem->scope : "(null)");
+    FUZZ_ASSERT(idem->key && lb_validate_idempotency_key(idem->key) == 0,
+                "store got an invalid Idempotency-Key");
+    FUZZ_ASSERT(idem->fingerprint && strlen(idem->fingerprint) == 64 &&
+                    strspn(idem->fingerprint, "0123456789abcdef") == 64,
+                "store got fingerprint \"%s\"", idem->fingerprint ? idem->fingerprint : "(null)");
+    FUZZ_ASSERT(!wants_not_found || (idem->not_found && strncmp(idem->not_found,
+                                                                "{\"statusCode\":404,", 18) == 0),
+                "store got no pre-rendered 404 answer");
+}
+
+static enum lb_status idem_new(enum lb_status st, struct store_idem *idem, int status)
+{
+    if (st == LB_OK) {
+        idem->outcome = STORE_IDEM_NEW;
+        idem->status = status;
+    }
+    return st;
+}
+
+enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id,
+                                      const char *agent_id, const char *name, const char *email,
+                                      const char *scheduled_at, const struct store_actor *by,
+                                      struct store_idem *idem, struct lb_buf *out)
+{
+    check_idem(idem, 1);
+    FUZZ_ASSERT(tenant_id != NULL, "the stub's key is a tenant key");
+    return idem_new(store_lead_create(db, tenant_id, agent_id, name, email, scheduled_at, by, out),
+                    idem, 201);
+}
+
+enum lb_status store_booking_set_status_idem(struct lb_db *db, const char *tenant_id,
+                                             const char *booking_id, const char *new_status,
+                                             const struct store_actor *by,
+                                             struct store_idem *idem, struct lb_buf *out)
+{
+    check_idem(idem, 1);
+    char from[STORE_STATUS_LEN];
+    return idem_new(store_booking_set_status(db, tenant_id, booking_id, new_status, by, out, from),
+                    idem, 200);
+}
+
+enum lb_status store_agent_create_idem(struct lb_db *db, const char *tenant_id, const char *name,
+                                       const char *knowledge, int link_expiry_hours,
+                                       struct store_idem *idem, struct lb_buf *out)
+{
+    check_idem(idem, 0);
+    return idem_new(store_agent_create(db, tenant_id, name, knowledge, link_expiry_hours, out),
+                    idem, 201);
+}
+
+enum lb_status store_agent_update_idem(struct lb_db *db, const char *tenant_id,
+                                       const char *agent_id, const char *name,
+                                       const char *knowledge, int link_expiry_hours,
+                                       struct store_idem *idem, struct lb_buf *out)
+{
+    check_idem(idem, 1);
+    return idem_new(
+        store_agent_update(db, tenant_id, agent_id, name, knowledge, link_expiry_hours, out), idem,
+        200);
+}
+
+enum lb_status store_tenant_create_for_user_idem(struct lb_db *db, const char *user_id,
+                                                 const char *name, struct store_idem *idem,
+                                                 const char *conflict, struct lb_buf *out)
+{
+    (void)db, (void)user_id, (void)name, (void)idem, (void)conflict, (void)out;
+    unexpected("store_tenant_create_for_user_idem");
+}
+
+enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id,
+                                        const char *name, struct store_idem *idem,
+                                        struct lb_buf *out)
+{
+    check_idem(idem, 1);
+    return idem_new(store_tenant_rename(db, tenant_id, name, out), idem, 200);
+}
+
+enum lb_status store_idem_purge(struct lb_db *db, long *count)
+{
+    (void)db, (void)count;
+    unexpected("store_idem_purge");
+}
