@@ -150,6 +150,19 @@ enum lb_status lb_parse_agent_update(json_object *body, struct lb_agent_input *i
                                      struct lb_msgs *msgs);
 void lb_agent_input_free(struct lb_agent_input *in);
 
+/* PATCH /bookings/:id {scheduledAt} (reschedule = 1) and PATCH /bookings/meeting/:meetingToken
+ * (exactly one of {status: CONFIRMED | CANCELLED} and {scheduledAt}; scheduledAt follows the
+ * rules of POST /leads). */
+struct lb_change_input {
+    int reschedule;                /* 1: scheduled_at_us; 0: status */
+    enum lb_booking_status status; /* CONFIRMED or CANCELLED */
+    int64_t scheduled_at_us;
+};
+enum lb_status lb_parse_reschedule(json_object *body, struct lb_change_input *in,
+                                   struct lb_msgs *msgs, int64_t now_us);
+enum lb_status lb_parse_prospect_change(json_object *body, struct lb_change_input *in,
+                                        struct lb_msgs *msgs, int64_t now_us);
+
 /* POST /tenants {userId, name} and PATCH /tenants/me {name}. name is trimmed; userId is kept
  * exactly as given (it is compared with the sign-in token's sub) but judged trimmed. */
 #define LB_TENANT_NAME_MAX_CHARS 200

@@ -167,6 +167,25 @@ static int check_int(struct field f, const char *name, long min, long max, long 
     return 1;
 }
 
+/* scheduledAt (POST /leads, reschedules): ISO 8601 with a zone, not in the past (with the
+ * grace), at most LB_SCHEDULE_HORIZON_DAYS ahead. */
+static void check_scheduled_at(struct field f, int64_t *out_us, struct lb_msgs *msgs,
+                               int64_t now_us)
+{
+    size_t len = 0;
+    const char *s = field_string(f, &len);
+    if (s && strlen(s) == len && lb_time_parse_iso8601(s, out_us) == 0) {
+        if (*out_us < now_us - LB_SCHEDULE_PAST_SKEW_US)
+            lb_msgs_add(msgs, "scheduledAt must not be in the past");
+        else if (*out_us > now_us + LB_SCHEDULE_HORIZON_US)
+            lb_msgs_add(msgs, "scheduledAt must be within %d days", LB_SCHEDULE_HORIZON_DAYS);
+    } else {
+        lb_msgs_add(msgs, "scheduledAt must be a valid ISO 8601 date string");
+        if (!f.v || (s && len == 0))
+            lb_msgs_add(msgs, "scheduledAt should not be empty");
+    }
+}
+
 enum lb_status lb_parse_lead_create(json_object *body, struct lb_lead_input *in,
                                     struct lb_msgs *msgs, int64_t now_us)
 {
@@ -199,18 +218,7 @@ enum lb_status lb_parse_lead_create(json_object *body, struct lb_lead_input *in,
             lb_msgs_add(msgs, "email should not be empty");
     }
 
-    f = get_field(body, "scheduledAt");
-    s = field_string(f, &len);
-    if (s && strlen(s) == len && lb_time_parse_iso8601(s, &in->scheduled_at_us) == 0) {
-        if (in->scheduled_at_us < now_us - LB_SCHEDULE_PAST_SKEW_US)
-            lb_msgs_add(msgs, "scheduledAt must not be in the past");
-        else if (in->scheduled_at_us > now_us + LB_SCHEDULE_HORIZON_US)
-            lb_msgs_add(msgs, "scheduledAt must be within %d days", LB_SCHEDULE_HORIZON_DAYS);
-    } else {
-        lb_msgs_add(msgs, "scheduledAt must be a valid ISO 8601 date string");
-        if (!f.v || (s && len == 0))
-            lb_msgs_add(msgs, "scheduledAt should not be empty");
-    }
+    check_scheduled_at(get_field(body, "scheduledAt"), &in->scheduled_at_us, msgs, now_us);
     return lb_msgs_count(msgs) + msgs->dropped == before ? LB_OK : LB_INVALID;
 }
 
@@ -350,4 +358,50 @@ enum lb_status lb_parse_tenant_update(json_object *body, struct lb_tenant_input 
                                       struct lb_msgs *msgs)
 {
     return parse_tenant(body, in, msgs, 0);
+}
+
+/* PATCH /bookings/:id {scheduledAt} */
+enum lb_status lb_parse_reschedule(json_object *body, struct lb_change_input *in,
+                                   struct lb_msgs *msgs, int64_t now_us)
+{
+    static const char *const known[] = {"scheduledAt"};
+    size_t before = lb_msgs_count(msgs) + msgs->dropped;
+    memset(in, 0, sizeof *in);
+    if (!body || !json_object_is_type(body, json_type_object)) {
+        lb_msgs_add(msgs, "body must be a JSON object");
+        return LB_INVALID;
+    }
+    reject_unknown(body, known, 1, msgs);
+    in->reschedule = 1;
+    check_scheduled_at(get_field(body, "scheduledAt"), &in->scheduled_at_us, msgs, now_us);
+    return lb_msgs_count(msgs) + msgs->dropped == before ? LB_OK : LB_INVALID;
+}
+
+/* PATCH /bookings/meeting/:meetingToken: exactly one of {status: CONFIRMED | CANCELLED} and
+ * {scheduledAt}. */
+enum lb_status lb_parse_prospect_change(json_object *body, struct lb_change_input *in,
+                                        struct lb_msgs *msgs, int64_t now_us)
+{
+    static const char *const known[] = {"status", "scheduledAt"};
+    size_t before = lb_msgs_count(msgs) + msgs->dropped;
+    memset(in, 0, sizeof *in);
+    if (!body || !json_object_is_type(body, json_type_object)) {
+        lb_msgs_add(msgs, "body must be a JSON object");
+        return LB_INVALID;
+    }
+    reject_unknown(body, known, 2, msgs);
+    struct field status = get_field(body, "status"), when = get_field(body, "scheduledAt");
+    if (status.present == when.present) {
+        lb_msgs_add(msgs, "body must have exactly one of status and scheduledAt");
+    } else if (status.present) {
+        size_t len = 0;
+        const char *s = field_string(status, &len);
+        if (!s || strlen(s) != len || lb_booking_status_parse(s, &in->status) != 0 ||
+            (in->status != LB_BOOKING_CONFIRMED && in->status != LB_BOOKING_CANCELLED))
+            lb_msgs_add(msgs, "status must be one of the following values: CONFIRMED, CANCELLED");
+    } else {
+        in->reschedule = 1;
+        check_scheduled_at(when, &in->scheduled_at_us, msgs, now_us);
+    }
+    return lb_msgs_count(msgs) + msgs->dropped == before ? LB_OK : LB_INVALID;
 }

@@ -1,10 +1,10 @@
-/* worker: the accept loop. The stop signals (TERM, QUIT, INT) stay blocked in a worker except
- * while it waits for a connection in epoll_pwait(), which unblocks them atomically: a request is
+/* worker: the accept loop. The stop signals (TERM, QUIT, INT) are always blocked in a worker and
+ * read from a signalfd that sits in the same epoll set as the listening socket, so a request is
  * never interrupted (libfcgi retries no read() on EINTR, and its accept path drops a connection
- * whose first poll() is interrupted: a 502 for a request never run), and a signal can never fall
- * between the check of the stop flag and a blocking call. So the worker accepts by itself, from
- * the non-blocking listening socket, and hands each connection to libfcgi, whose own accept is
- * disabled (FCGX_ShutdownPending). */
+ * whose first poll() is interrupted: a 502 for a request never run), a stop can never fall
+ * between a check and a blocking call, and it is seen even while connections keep coming. So the
+ * worker accepts by itself, from the non-blocking listening socket, and hands each connection to
+ * libfcgi, whose own accept is disabled (FCGX_ShutdownPending). */
 #include "worker.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -24,14 +25,6 @@
 #include "app.h"
 #include "clock.h"
 #include "log.h"
-
-static volatile sig_atomic_t worker_stop;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    worker_stop = 1;
-}
 
 /* xorshift128+ seeded from the OS: request ids need uniqueness, not secrecy. */
 static uint64_t rng_state[2];
@@ -153,11 +146,14 @@ static int fcgi_take(FCGX_Request *r, int conn)
     return rc;
 }
 
-/* Pauses ms with the stop signals deliverable (EMFILE back-off: a stop still ends it). */
-static void pause_ms(int ms, const sigset_t *wait_mask)
+/* 1 if a stop signal was read from the signalfd. */
+static int stop_requested(int sfd)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    ppoll(NULL, 0, &ts, wait_mask);
+    struct signalfd_siginfo si;
+    int stop = 0;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+        stop = 1;
+    return stop;
 }
 
 int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot, int drain_ms)
@@ -168,33 +164,30 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
         return 1;
     }
     FCGX_ShutdownPending(); /* libfcgi never accepts: every connection comes from accept_conn */
-    /* the master forked us with every signal blocked: our handlers (over those FCGX_Init set)
-     * first, then the mask, so that a TERM sent since the fork is delivered to them */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    /* The master forked us with every signal blocked. The stop signals stay blocked (they are
+     * read from sfd, a TERM sent since the fork included); the others are unblocked once their
+     * dispositions are set. */
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t stop_set, wait_mask;
+    sigset_t stop_set;
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGQUIT);
     sigaddset(&stop_set, SIGINT);
     sigprocmask(SIG_SETMASK, &stop_set, NULL);
-    sigemptyset(&wait_mask);
-
     request_id_seed();
+    int sfd = signalfd(-1, &stop_set, SFD_NONBLOCK | SFD_CLOEXEC);
     int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event sev = {.events = EPOLLIN, .data.fd = sfd};
     /* EPOLLEXCLUSIVE: a connection wakes one idle worker, as a blocking accept() did */
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE};
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
+    if (sfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) != 0) {
         lb_log(LB_LOG_ERROR, "worker_init_failed", "what=epoll reason=\"%s\"", strerror(errno));
         if (ep >= 0)
             close(ep);
+        if (sfd >= 0)
+            close(sfd);
         return 1;
     }
 
@@ -217,7 +210,7 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
     lb_buf_init(&out);
 
     long served = 0, drained = 0;
-    int status = 0;
+    int status = 0, worker_stop = 0;
     int64_t drain_start = -1;
     for (;;) {
         if (worker_stop) {
@@ -229,16 +222,24 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
             if (lb_monotonic_ms() - drain_start >= drain_ms)
                 break;
         } else {
-            struct epoll_event got;
-            int n = epoll_pwait(ep, &got, 1, -1, &wait_mask);
+            /* both events at once when both are ready: the stop is never starved by a queue */
+            struct epoll_event got[2];
+            int n = epoll_wait(ep, got, 2, -1);
             if (n < 0 && errno != EINTR) {
-                lb_log(LB_LOG_ERROR, "accept_failed", "what=epoll_pwait reason=\"%s\"",
+                lb_log(LB_LOG_ERROR, "accept_failed", "what=epoll_wait reason=\"%s\"",
                        strerror(errno));
                 status = 1;
                 break;
             }
-            if (n <= 0)
-                continue; /* a stop signal: the flag is set */
+            int readable = 0;
+            for (int i = 0; i < n; i++) {
+                if (got[i].data.fd == sfd)
+                    worker_stop |= stop_requested(sfd);
+                else
+                    readable = 1;
+            }
+            if (worker_stop || !readable)
+                continue;
         }
         int conn = accept_conn(listen_fd);
         if (conn < 0) {
@@ -250,7 +251,8 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 lb_log(LB_LOG_ERROR, "accept_failed", "reason=\"%s\" note=\"pausing 1 s\"",
                        strerror(errno));
-                pause_ms(1000, &wait_mask);
+                struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+                poll(&pfd, 1, 1000); /* a stop still ends the pause */
                 continue;
             }
             lb_log(LB_LOG_ERROR, "accept_failed", "reason=\"%s\"", strerror(errno));
@@ -282,6 +284,7 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
                (long long)(lb_monotonic_ms() - drain_start));
     FCGX_Free(&r, 1);
     close(ep);
+    close(sfd);
     lb_app_worker_free(&app);
     lb_request_free(&req);
     lb_response_free(&res);

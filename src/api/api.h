@@ -27,6 +27,9 @@ void lb_api_lead_get(struct lb_ctx *ctx);
 
 void lb_api_booking_meeting(struct lb_ctx *ctx);
 void lb_api_booking_status(struct lb_ctx *ctx);
+void lb_api_booking_reschedule(struct lb_ctx *ctx);
+void lb_api_booking_prospect(struct lb_ctx *ctx);
+void lb_api_booking_events(struct lb_ctx *ctx);
 
 void lb_api_agent_create(struct lb_ctx *ctx);
 void lb_api_agent_list(struct lb_ctx *ctx);

@@ -89,6 +89,15 @@ int api_validated(struct lb_ctx *ctx, enum lb_status st, const struct lb_msgs *m
 int api_json_body(struct lb_ctx *ctx, json_object **obj)
 {
     *obj = NULL;
+    if (ctx->req->body_len == 0) {
+        /* no body at all: the fields it lacks are what is wrong (API.md: 400, not 415) */
+        *obj = json_object_new_object();
+        if (!*obj) {
+            lb_response_status_error(ctx->res, LB_INTERNAL, ctx->app->cfg->retry_after, NULL);
+            return -1;
+        }
+        return 0;
+    }
     if (!is_json_type(ctx->req->content_type)) {
         lb_response_error(ctx->res, 415, "Content-Type must be application/json");
         return -1;

@@ -18,10 +18,7 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
 /* clang-format off */
 
 #define SQL_MEETING                                                                            \
-    "SELECT json_build_object('id', b.id, 'leadId', b.lead_id, 'agentId', b.agent_id, "        \
-    SQL_BOOKING_TAIL("b") ", 'isExpired', " SQL_IS_EXPIRED("b") ", "                           \
-    "'lead', json_build_object('id', l.id, 'name', l.name, 'email', l.email), "                \
-    "'agent', json_build_object('id', a.id, 'name', a.name, 'knowledge', a.knowledge)) "       \
+    "SELECT " SQL_MEETING_JSON("b", "l", "a") " "                                              \
     "FROM bookings b "                                                                         \
     "JOIN leads l ON l.tenant_id = b.tenant_id AND l.id = b.lead_id "                          \
     "JOIN agents a ON a.tenant_id = b.tenant_id AND a.id = b.agent_id "                        \
@@ -43,7 +40,7 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
     "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
     "                                   actor, actor_id) "                                     \
     "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, "                        \
-    "              CASE WHEN $4 = 'key' THEN $5::uuid END, $4, $5 FROM upd, ok) "
+    "              CASE WHEN $4 = 'key' THEN $5::text::uuid END, $4, $5 FROM upd, ok) "
 /* Result: the status found, the booking (new, or as found), changed flag. */
 #define SQL_SET_STATUS                                                                         \
     "WITH " SQL_SET_STATUS_CTES("")                                                            \

@@ -1,6 +1,7 @@
 /* store/catalog: every statement of the store, prepared by lb_db_ready on each connection. */
 #include "db.h"
 #include "store/agents.h"
+#include "store/booking_changes.h"
 #include "store/bookings.h"
 #include "store/idempotency.h"
 #include "store/keys.h"
@@ -10,5 +11,6 @@
 const struct lb_db_stmt_set *const lb_db_catalog[] = {
     &store_tenants_statements, &store_keys_statements,     &store_agents_statements,
     &store_leads_statements,   &store_bookings_statements, &store_idempotency_statements,
+    &store_booking_changes_statements,
     NULL,
 };

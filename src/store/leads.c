@@ -35,7 +35,7 @@ enum {
     "e AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
     "                                  actor, actor_id) "                                      \
     "      SELECT b.tenant_id, b.id, NULL, b.status, "                                         \
-    "             CASE WHEN $6 = 'key' THEN $7::uuid END, $6, $7 FROM b) "
+    "             CASE WHEN $6 = 'key' THEN $7::text::uuid END, $6, $7 FROM b) "
 #define SQL_LEAD_CREATE_JSON                                                                   \
     "json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b")      \
     ", 'meetingToken', b.meeting_token)"

@@ -49,6 +49,14 @@
     "(" b ".status = 'EXPIRED' OR (" b ".status IN ('PENDING', 'CONFIRMED') AND now() >= " b       \
     ".expires_at))"
 
+/* The public meeting page's projection of booking b with its lead l and agent a: no tenantId
+ * and nothing else of the tenant (GET and PATCH /bookings/meeting/:meetingToken). */
+#define SQL_MEETING_JSON(b, l, a)                                                                  \
+    "json_build_object('id', " b ".id, 'leadId', " b ".lead_id, 'agentId', " b ".agent_id, "       \
+    SQL_BOOKING_TAIL(b) ", 'isExpired', " SQL_IS_EXPIRED(b) ", "                                   \
+    "'lead', json_build_object('id', " l ".id, 'name', " l ".name, 'email', " l ".email), "        \
+    "'agent', json_build_object('id', " a ".id, 'name', " a ".name, 'knowledge', " a ".knowledge))"
+
 /* A lead as GET /leads shows it: with its bookings (oldest first) and {id, name, publicLink}
  * of its agent, both read through indexes that start with the lead's tenant_id. The bookings
  * come ordered from bookings_tenant_lead_created (tenant_id, lead_id, created_at, id) through a

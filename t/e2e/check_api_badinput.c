@@ -286,10 +286,19 @@ START_TEST(t_bodies)
     battery_begin();
     struct e2e_resp r;
 
-    /* empty, whitespace */
+    /* no body at all: the missing fields (API.md: 400, not 415), with or without a type */
     e2e_raw(&r, T.auth, "POST", "/agents", "", 0);
-    e2e_expect_messages(&r, "body should not be empty", E2E_END);
+    e2e_expect_messages(&r, "name must be a string", "name should not be empty",
+                        "knowledge must be a string", "knowledge should not be empty", E2E_END);
     e2e_free(&r);
+    e2e_raw(&r, T.auth, "POST", "/leads", NULL, 0);
+    e2e_expect_messages(&r, "agentId must be a UUID", "agentId should not be empty",
+                        "name must be a string", "name should not be empty",
+                        "email must be an email", "email should not be empty",
+                        "scheduledAt must be a valid ISO 8601 date string",
+                        "scheduledAt should not be empty", E2E_END);
+    e2e_free(&r);
+    /* whitespace is a body, and not JSON */
     e2e_raw(&r, T.auth, "POST", "/agents", " \r\n\t ", 5);
     e2e_expect_messages(&r, "body should not be empty", E2E_END);
     e2e_free(&r);

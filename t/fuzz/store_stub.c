@@ -10,6 +10,7 @@
 #include "fuzz_common.h"
 #include "digest.h"
 #include "store/agents.h"
+#include "store/booking_changes.h"
 #include "store/bookings.h"
 #include "store/keys.h"
 #include "store/leads.h"
@@ -783,4 +784,90 @@ enum lb_status store_idem_purge(struct lb_db *db, long *count)
 {
     (void)db, (void)count;
     unexpected("store_idem_purge");
+}
+
+/* ---- store/booking_changes.h ------------------------------------------------------------------ */
+
+static void check_when(const char *scheduled_at)
+{
+    int64_t us;
+    FUZZ_ASSERT(scheduled_at && lb_time_parse_iso8601(scheduled_at, &us) == 0,
+                "store got scheduled_at \"%s\"", scheduled_at ? scheduled_at : "(null)");
+}
+
+/* A change's answer: 200 with the booking as the plain call would give it, or the store's
+ * status. */
+static enum lb_status change_answer(enum lb_status st, struct store_idem *idem,
+                                    struct store_answer *ans, struct lb_buf *out, int public)
+{
+    FUZZ_ASSERT(ans && ans->not_found && strncmp(ans->not_found, "{\"statusCode\":404,", 18) == 0,
+                "store got no pre-rendered 404 answer");
+    if (st != LB_OK)
+        return st;
+    put_booking(out, !public);
+    ans->status = 200;
+    if (idem) {
+        check_idem(idem, 1);
+        idem->outcome = STORE_IDEM_NEW;
+        idem->status = 200;
+    }
+    return LB_OK;
+}
+
+enum lb_status store_booking_reschedule(struct lb_db *db, const char *tenant_id,
+                                        const char *booking_id, const char *scheduled_at,
+                                        const struct store_actor *by, struct store_idem *idem,
+                                        struct store_answer *ans, struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("booking id", booking_id);
+    check_when(scheduled_at);
+    check_actor(by);
+    return change_answer(tenant_call("store_booking_reschedule", tenant_id), idem, ans, out, 0);
+}
+
+/* Public: the stub's requests never carry a tenant here; the token was validated. */
+enum lb_status store_booking_prospect_change(struct lb_db *db, const char *meeting_token,
+                                             const char *new_status, const char *scheduled_at,
+                                             struct store_idem *idem, struct store_answer *ans,
+                                             struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("meeting token", meeting_token);
+    FUZZ_ASSERT(!new_status != !scheduled_at, "store got both or neither of status and time");
+    if (new_status)
+        FUZZ_ASSERT(strcmp(new_status, "CONFIRMED") == 0 || strcmp(new_status, "CANCELLED") == 0,
+                    "store got prospect status \"%s\"", new_status);
+    else
+        check_when(scheduled_at);
+    if (idem)
+        FUZZ_ASSERT(strncmp(idem->scope, "meeting:", 8) == 0 &&
+                        strcmp(idem->scope + 8, meeting_token) == 0,
+                    "store got idempotency scope \"%s\" for a meeting token", idem->scope);
+    seen.data_calls++;
+    seen.data_status = ctl.answer;
+    if (ctl.answer == LB_UNAVAILABLE)
+        seen.unavailable = 1;
+    if (idem && ctl.answer == LB_OK) {
+        /* check_idem wants the tenant key's scope; the meeting scope was checked above */
+        put_booking(out, 0);
+        ans->status = 200;
+        idem->outcome = STORE_IDEM_NEW;
+        idem->status = 200;
+        return LB_OK;
+    }
+    return change_answer(ctl.answer, NULL, ans, out, 1);
+}
+
+enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id,
+                                    const char *booking_id, struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("booking id", booking_id);
+    enum lb_status st = tenant_call("store_booking_events", tenant_id);
+    if (st == LB_OK)
+        lb_buf_puts(out, "[{\"id\":\"" BOOKING_ID "\",\"kind\":\"status\",\"fromStatus\":null,"
+                         "\"toStatus\":\"PENDING\",\"fromScheduledAt\":null,\"toScheduledAt\":null,"
+                         "\"at\":" TS ",\"by\":{\"kind\":\"key\",\"id\":\"" STUB_KEY_ID "\"}}]");
+    return st;
 }
