@@ -1,6 +1,8 @@
 /* check_api_isolation: tenancy and authentication end to end. Tenant B's key can neither read,
  * nor change, nor count anything of tenant A's, on every endpoint; a tenantId naming another
- * tenant is a 403; unknown, revoked and malformed credentials are 401 with WWW-Authenticate. */
+ * tenant is a 403; unknown, revoked and malformed credentials are 401 with WWW-Authenticate.
+ * The matrix runs twice: with the tenants' API keys, and with signed-in users of two tenants
+ * (sign-in tokens, their tenants made by POST /tenants). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +14,30 @@ struct world {
     char a_agent2[37], a_lead[37], a_booking[37], a_token[37], b_lead[37];
 };
 
-static void world_new(struct world *w)
+/* A signed-in user with a tenant and an agent, as e2e_tenant_new makes them with keys. */
+static void user_tenant_new(struct e2e_tenant *u, const char *name)
 {
-    e2e_tenant_new(&w->a, "Isolation A", 0);
-    e2e_tenant_new(&w->b, "Isolation B", 0);
+    e2e_user_new(u, NULL);
+    e2e_user_signup(u, name);
+    struct e2e_resp r;
+    e2e_call(&r, u, "POST", "/agents",
+             "{\"name\":\"Agent Smith\",\"knowledge\":\"Knows everything about the houses for "
+             "sale.\"}");
+    e2e_expect(&r, 201);
+    snprintf(u->agent_id, sizeof u->agent_id, "%s", e2e_str(r.json, "id"));
+    snprintf(u->agent_link, sizeof u->agent_link, "%s", e2e_str(r.json, "publicLink"));
+    e2e_free(&r);
+}
+
+static void world_new(struct world *w, int users)
+{
+    if (users) {
+        user_tenant_new(&w->a, "Isolation A");
+        user_tenant_new(&w->b, "Isolation B");
+    } else {
+        e2e_tenant_new(&w->a, "Isolation A", 0);
+        e2e_tenant_new(&w->b, "Isolation B", 0);
+    }
     e2e_agent_new(&w->a, "A second agent", w->a_agent2);
     e2e_lead_new(&w->a, NULL, "A lead", 3600, w->a_lead, w->a_booking, w->a_token);
     e2e_lead_new(&w->a, w->a_agent2, "A lead 2", 7200, NULL, NULL, NULL);
@@ -46,10 +68,10 @@ static void assert_mentions_none(const struct e2e_resp *r, const struct world *w
                       r->raw.body);
 }
 
-START_TEST(t_reads_are_isolated)
+static void reads_are_isolated(int users)
 {
     struct world w;
-    world_new(&w);
+    world_new(&w, users);
     struct e2e_resp r;
 
     e2e_callf(&r, &w.b, "GET", NULL, "/leads/%s", w.a_lead);
@@ -109,6 +131,28 @@ START_TEST(t_reads_are_isolated)
     e2e_expect_error(&r, 404, NULL);
     e2e_free(&r);
 
+    e2e_callf(&r, &w.b, "GET", NULL, "/bookings/%s/events", w.a_booking);
+    snprintf(msg, sizeof msg, "Booking with id %s not found", w.a_booking);
+    e2e_expect_error(&r, 404, msg);
+    e2e_free(&r);
+
+    /* the tenant routes show B's own tenant only */
+    e2e_call(&r, &w.b, "GET", "/tenants", NULL);
+    e2e_expect(&r, 200);
+    ck_assert_int_eq(json_object_array_length(r.json), 1);
+    ck_assert_str_eq(e2e_str(json_object_array_get_idx(r.json, 0), "id"), w.b.id);
+    assert_mentions_none(&r, &w);
+    e2e_free(&r);
+    e2e_call(&r, &w.b, "GET", "/tenants/me", NULL);
+    e2e_expect(&r, 200);
+    ck_assert_str_eq(e2e_str(r.json, "id"), w.b.id);
+    e2e_free(&r);
+    if (users) {
+        e2e_callf(&r, &w.b, "GET", NULL, "/tenants/by-user/%s", w.a.user_id);
+        e2e_expect_error(&r, 404, "Tenant not found");
+        e2e_free(&r);
+    }
+
     /* A sees its own, of course */
     e2e_callf(&r, &w.a, "GET", NULL, "/leads/%s", w.a_lead);
     e2e_expect(&r, 200);
@@ -119,12 +163,23 @@ START_TEST(t_reads_are_isolated)
     ck_assert_int_eq(e2e_int(r.json, "confirmed"), 1);
     e2e_free(&r);
 }
+
+START_TEST(t_reads_are_isolated_keys)
+{
+    reads_are_isolated(0);
+}
 END_TEST
 
-START_TEST(t_writes_are_isolated)
+START_TEST(t_reads_are_isolated_users)
+{
+    reads_are_isolated(1);
+}
+END_TEST
+
+static void writes_are_isolated(int users)
 {
     struct world w;
-    world_new(&w);
+    world_new(&w, users);
     char before[65536], after[65536];
     snapshot(w.a.id, before, sizeof before);
     long b_leads = e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, E2E_END);
@@ -150,6 +205,28 @@ START_TEST(t_writes_are_isolated)
     e2e_expect_error(&r, 404, NULL);
     e2e_free(&r);
 
+    char move[128];
+    e2e_iso_from_now(7200, when);
+    snprintf(move, sizeof move, "{\"scheduledAt\":\"%s\"}", when);
+    e2e_callf(&r, &w.b, "PATCH", move, "/bookings/%s", w.a_booking);
+    e2e_expect_error(&r, 404, NULL);
+    e2e_free(&r);
+
+    /* with an Idempotency-Key that A used: B's own key space, so B's request is judged on
+     * its own and A's stored answer never shows */
+    char headers[2600];
+    snprintf(headers, sizeof headers, "%sIdempotency-Key: shared-key-%s\r\n", w.a.auth, w.a.id);
+    char path[128];
+    snprintf(path, sizeof path, "/bookings/%s/status", w.a_booking);
+    e2e_raw(&r, headers, "PATCH", path, "{\"status\":\"CONFIRMED\"}", 22);
+    e2e_expect(&r, 200);
+    e2e_free(&r);
+    snprintf(headers, sizeof headers, "%sIdempotency-Key: shared-key-%s\r\n", w.b.auth, w.a.id);
+    e2e_raw(&r, headers, "PATCH", path, "{\"status\":\"CONFIRMED\"}", 22);
+    e2e_expect_error(&r, 404, NULL);
+    ck_assert_int_eq(e2e_header_count(&r, "Idempotent-Replayed"), 0);
+    e2e_free(&r);
+
     e2e_callf(&r, &w.b, "DELETE", NULL, "/agents/%s", w.a.agent_id);
     e2e_expect_error(&r, 404, NULL);
     e2e_free(&r);
@@ -162,12 +239,23 @@ START_TEST(t_writes_are_isolated)
     ck_assert_int_eq(
         e2e_sql_long("SELECT count(*) FROM leads WHERE tenant_id = $1", w.b.id, E2E_END), b_leads);
 }
+
+START_TEST(t_writes_are_isolated_keys)
+{
+    writes_are_isolated(0);
+}
 END_TEST
 
-START_TEST(t_foreign_tenant_id_is_403)
+START_TEST(t_writes_are_isolated_users)
+{
+    writes_are_isolated(1);
+}
+END_TEST
+
+static void foreign_tenant_id_is_403(int users)
 {
     struct world w;
-    world_new(&w);
+    world_new(&w, users);
     char before[65536], after[65536];
     snapshot(w.a.id, before, sizeof before);
     struct e2e_resp r;
@@ -178,7 +266,7 @@ START_TEST(t_foreign_tenant_id_is_403)
         const char *method;
         char path[256];
         const char *body;
-    } calls[10];
+    } calls[16];
     int n = 0;
     e2e_iso_from_now(3600, when);
     snprintf(body, sizeof body,
@@ -201,6 +289,10 @@ START_TEST(t_foreign_tenant_id_is_403)
     ADD("GET", NULL, "/agents/by-link/%s?tenantId=%s", w.b.agent_link, w.a.id);
     ADD("PATCH", "{\"name\":\"Renamed\"}", "/agents/%s?tenantId=%s", w.b.agent_id, w.a.id);
     ADD("DELETE", NULL, "/agents/%s?tenantId=%s", w.a.agent_id, w.a.id);
+    ADD("GET", NULL, "/bookings/%s/events?tenantId=%s", w.a_booking, w.a.id);
+    ADD("GET", NULL, "/tenants?tenantId=%s", w.a.id);
+    ADD("GET", NULL, "/tenants/me?tenantId=%s", w.a.id);
+    ADD("PATCH", "{\"name\":\"Renamed\"}", "/tenants/me?tenantId=%s", w.a.id);
 #undef ADD
     for (int i = 0; i < n; i++) {
         e2e_call(&r, &w.b, calls[i].method, calls[i].path, calls[i].body);
@@ -212,6 +304,10 @@ START_TEST(t_foreign_tenant_id_is_403)
     /* PATCH of a booking with ?tenantId=<A> */
     e2e_callf(&r, &w.b, "PATCH", "{\"status\":\"CANCELLED\"}", "/bookings/%s/status?tenantId=%s",
               w.a_booking, w.a.id);
+    ck_assert_msg(r.status == 403 || r.status == 404, "got %d", r.status);
+    e2e_free(&r);
+    snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+    e2e_callf(&r, &w.b, "PATCH", body, "/bookings/%s?tenantId=%s", w.a_booking, w.a.id);
     ck_assert_msg(r.status == 403 || r.status == 404, "got %d", r.status);
     e2e_free(&r);
 
@@ -242,6 +338,17 @@ START_TEST(t_foreign_tenant_id_is_403)
     e2e_call(&r, &w.b, "GET", "/leads?tenantId=not-a-uuid", NULL);
     ck_assert_msg(r.status == 400 || r.status == 403, "got %d", r.status);
     e2e_free(&r);
+}
+
+START_TEST(t_foreign_tenant_id_is_403_keys)
+{
+    foreign_tenant_id_is_403(0);
+}
+END_TEST
+
+START_TEST(t_foreign_tenant_id_is_403_users)
+{
+    foreign_tenant_id_is_403(1);
 }
 END_TEST
 
@@ -390,9 +497,12 @@ int main(void)
 {
     Suite *s = suite_create("api_isolation");
     TCase *tc = e2e_tcase("isolation", 120);
-    tcase_add_test(tc, t_reads_are_isolated);
-    tcase_add_test(tc, t_writes_are_isolated);
-    tcase_add_test(tc, t_foreign_tenant_id_is_403);
+    tcase_add_test(tc, t_reads_are_isolated_keys);
+    tcase_add_test(tc, t_reads_are_isolated_users);
+    tcase_add_test(tc, t_writes_are_isolated_keys);
+    tcase_add_test(tc, t_writes_are_isolated_users);
+    tcase_add_test(tc, t_foreign_tenant_id_is_403_keys);
+    tcase_add_test(tc, t_foreign_tenant_id_is_403_users);
     tcase_add_test(tc, t_unknown_and_malformed_credentials);
     tcase_add_test(tc, t_missing_authorization_nginx);
     tcase_add_test(tc, t_nginx_401_content_type);

@@ -1,6 +1,8 @@
 /* Process tests: the real leadbookd behind the real nginx (project site config): answers,
  * worker respawn after kill -9, graceful SIGTERM, SIGHUP swap without failures, body limits,
- * recycling after max_requests, crash-loop back-off, and the request-timeout watchdog. */
+ * recycling after max_requests, crash-loop back-off, the request-timeout watchdog, and environment
+ * overrides of the config file (LEADBOOKD_<KEY> wins and is logged; the scripts' LEADBOOK_* are
+ * not the daemon's). */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -248,6 +250,91 @@ START_TEST(t_request_timeout_kills_stuck_worker)
 }
 END_TEST
 
+/* leadbookd -t -c conf with the environment as it is: exit status and stderr (in err). */
+static int config_check(const char *conf, char *err, size_t errlen)
+{
+    char path[] = "/tmp/leadbook-cfgcheck.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, 2);
+        dup2(fd, 1);
+        char bin[400];
+        snprintf(bin, sizeof bin, "%s/leadbookd", stack_builddir());
+        execl(bin, "leadbookd", "-t", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    ssize_t n = pread(fd, err, errlen - 1, 0);
+    err[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The environment of a shell that sourced .dev/env (LEADBOOK_* for the scripts) plus one
+ * documented override (LEADBOOKD_WORKERS): the file wins over the scripts' variables, the
+ * override wins over the file, and the log names each override applied (key and variable, never
+ * the value), at start and again on reload. */
+START_TEST(t_env_overrides_config_and_says_so)
+{
+    /* as .dev/env exports them: each would break or change the daemon if it were read */
+    setenv("LEADBOOK_DB", "host=/nonexistent dbname=nothing", 1);
+    setenv("LEADBOOK_WORKERS", "5", 1);
+    setenv("LEADBOOK_JWT_ISSUER", "https://issuer.invalid/", 1); /* no key file: invalid */
+    setenv("LEADBOOK_LISTEN", "unix:/nonexistent/dir/app.sock", 1);
+    setenv("LEADBOOKD_WORKERS", "3", 1);
+    setenv("LEADBOOKD_JWT_AUDIENCE", "audience-value-not-for-logs", 1);
+    const char *conf[] = {"max_requests = 1000", NULL}; /* the file says workers = 2 */
+    struct stack s;
+    ck_assert_int_eq(stack_start(&s, conf), 0);
+    pid_t w[8];
+    ck_assert_int_eq(stack_workers(&s, w, 8), 3);
+    ck_assert_int_eq(stack_log_count(&s, "event=config_override key=workers "
+                                         "variable=LEADBOOKD_WORKERS"),
+                     1);
+    ck_assert_int_eq(stack_log_count(&s, "event=config_override key=jwt_audience "
+                                         "variable=LEADBOOKD_JWT_AUDIENCE"),
+                     1);
+    ck_assert_int_eq(stack_log_count(&s, "event=config_override"), 2);
+    ck_assert_int_eq(stack_log_count(&s, "variable=LEADBOOK_"), 0);
+    ck_assert_int_eq(stack_log_count(&s, "audience-value-not-for-logs"), 0);
+    ck_assert_int_eq(stack_log_count(&s, "event=master_start workers=3 "), 1);
+    /* the file's listen was used (it answers), and LEADBOOK_DB was not the database */
+    ck_assert_int_eq(get_status(s.port, "/healthz"), 200);
+    ck_assert_int_eq(stack_log_count(&s, "/nonexistent"), 0);
+
+    /* on reload the overrides are applied, and said, again */
+    ck_assert_int_eq(kill(s.master, SIGHUP), 0);
+    int reloaded = 0;
+    for (int i = 0; i < 100 && !reloaded; i++) {
+        stack_sleep_ms(20);
+        reloaded = stack_log_count(&s, "event=reload generation=1 workers=3") == 1;
+    }
+    ck_assert_msg(reloaded, "no reload with 3 workers");
+    ck_assert_int_eq(stack_log_count(&s, "event=config_override key=workers "
+                                         "variable=LEADBOOKD_WORKERS"),
+                     2);
+    stack_sleep_ms(300);
+    ck_assert_int_eq(stack_workers(&s, w, 8), 3);
+    char conf_path[400];
+    snprintf(conf_path, sizeof conf_path, "%s/leadbook.conf", s.dir);
+    char err[2048];
+    /* a bad override is refused, naming the variable */
+    setenv("LEADBOOKD_WORKERS", "many", 1);
+    ck_assert_int_eq(config_check(conf_path, err, sizeof err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "environment LEADBOOKD_WORKERS"));
+    /* without the override, the scripts' variables change nothing: the file is valid as is */
+    unsetenv("LEADBOOKD_WORKERS");
+    unsetenv("LEADBOOKD_JWT_AUDIENCE");
+    ck_assert_int_eq(config_check(conf_path, err, sizeof err), 0);
+    ck_assert_ptr_null(strstr(err, "config_override"));
+    stack_stop(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("process");
@@ -261,6 +348,7 @@ int main(void)
     tcase_add_test(tc, t_max_requests_recycles_worker);
     tcase_add_test(tc, t_crash_loop_backs_off);
     tcase_add_test(tc, t_request_timeout_kills_stuck_worker);
+    tcase_add_test(tc, t_env_overrides_config_and_says_so);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

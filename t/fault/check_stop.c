@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -766,6 +767,102 @@ START_TEST(t_inherited_socket_keeps_its_queue)
 }
 END_TEST
 
+/* ---- 4. a TERM that reaches a worker between fork() and its own signal set-up ---- */
+
+/* A race of microseconds, made certain: leadbookd's master is traced (PTRACE_O_TRACEFORK), so
+ * the worker it forks is held before its first instruction; the TERM goes to the whole group
+ * (the master then TERMs the held worker too), and only then is the worker let go, with the
+ * signal pending. If the master's handlers were still in place in the child, the signal would
+ * run them there and be lost: the worker would never stop and the stop would last until the
+ * SIGKILL after shutdown_timeout (20 s). */
+START_TEST(t_term_between_fork_and_setup)
+{
+    const char *lines[] = {"workers = 1", "max_requests = 1", "shutdown_timeout = 20", NULL};
+    struct env e;
+    env_init(&e, lines);
+    master_start(&e, -1, 0);
+    pid_t master = e.master;
+    if (ptrace(PTRACE_SEIZE, master, NULL, (void *)(long)PTRACE_O_TRACEFORK) != 0) {
+        fprintf(stderr, "check_stop: ptrace unavailable (%s): fork-window case not run\n",
+                strerror(errno));
+        kill(master, SIGTERM);
+        int st;
+        master_wait(&e, now_ms(), 25000, &st);
+        e.master = 0;
+        env_destroy(&e);
+        return;
+    }
+    /* max_requests = 1: this answer ends the worker, and the master forks a new one */
+    struct fcgi_result r;
+    fcgi_get(e.sock, "/healthz", &r, 5000);
+    ck_assert_int_eq(r.status, 200);
+
+    pid_t held = 0;
+    int held_stopped = 0, term_sent = 0, released = 0, master_status = 0;
+    int64_t t_term = 0, t_release = 0, took = -1;
+    int64_t t_start = now_ms();
+    while (now_ms() - t_start < 30000) {
+        int st;
+        pid_t p = waitpid(-1, &st, __WALL | WNOHANG);
+        if (p == 0) {
+            if (held_stopped && !term_sent) {
+                t_term = now_ms();
+                ck_assert_int_eq(kill(-master, SIGTERM), 0);
+                term_sent = 1;
+            } else if (term_sent && !released && now_ms() - t_term >= 200) {
+                /* the master has had the time to TERM it as well: both are pending now */
+                ck_assert_int_eq(ptrace(PTRACE_DETACH, held, NULL, NULL), 0);
+                released = 1;
+                t_release = now_ms();
+            }
+            stack_sleep_ms(1);
+            continue;
+        }
+        if (p < 0)
+            break;
+        if (p == master && (WIFEXITED(st) || WIFSIGNALED(st))) {
+            master_status = st;
+            took = now_ms() - t_term;
+            break;
+        }
+        if (!WIFSTOPPED(st))
+            continue;
+        int event = st >> 16;
+        if (p == master) {
+            if (event == PTRACE_EVENT_FORK) {
+                unsigned long child = 0;
+                ptrace(PTRACE_GETEVENTMSG, master, NULL, &child);
+                if (!held)
+                    held = (pid_t)child;
+                ptrace(PTRACE_CONT, master, NULL, NULL);
+            } else if (event == PTRACE_EVENT_STOP) {
+                ptrace(PTRACE_CONT, master, NULL, NULL);
+            } else {
+                /* a signal for the master: deliver it */
+                ptrace(PTRACE_CONT, master, NULL, (void *)(long)WSTOPSIG(st));
+            }
+        } else if (p == held && !held_stopped) {
+            held_stopped = 1; /* stopped before it ran: keep it there */
+        } else {
+            ptrace(PTRACE_DETACH, p, NULL, NULL); /* any later child goes free at once */
+        }
+    }
+    e.master = took >= 0 ? 0 : master;
+    fprintf(stderr,
+            "check_stop: TERM between fork and set-up: worker %d held %lld ms, stop took %lld "
+            "ms\n",
+            (int)held, (long long)(t_release - t_term), (long long)took);
+    ck_assert_msg(held_stopped && released, "no worker was forked and held");
+    ck_assert_msg(took >= 0 && took < STOP_LIMIT_MS,
+                  "the stop took %lld ms: the worker that got the TERM before its set-up stayed",
+                  (long long)took);
+    ck_assert(WIFEXITED(master_status) && WEXITSTATUS(master_status) == 0);
+    ck_assert_int_eq(group_alive(master), 0);
+    ck_assert_int_eq(file_count(e.log, "reason=shutdown_timeout"), 0);
+    env_destroy(&e);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -775,6 +872,7 @@ int main(void)
     tcase_add_test(tc, t_group_term_under_load);
     tcase_add_test(tc, t_stop_answers_queued_requests);
     tcase_add_test(tc, t_inherited_socket_keeps_its_queue);
+    tcase_add_test(tc, t_term_between_fork_and_setup);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
