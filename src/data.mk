@@ -14,7 +14,7 @@ leadbookctl_LDADD = $(LB_LIBS)
 
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql sql/003_frontend.sql \
-	sql/004_lifecycle.sql
+	sql/004_lifecycle.sql sql/005_webhooks.sql
 
 EXTRA_DIST += doc/schema.md doc/frontend.md
 
