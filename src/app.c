@@ -135,7 +135,9 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
 
     const struct lb_route *route;
     char allow[128];
-    switch (lb_route_match(app->routes, app->nroutes, req, &route, allow, sizeof allow)) {
+    switch (req->path_encoded_slash
+                ? LB_ROUTE_NOT_FOUND
+                : lb_route_match(app->routes, app->nroutes, req, &route, allow, sizeof allow)) {
     case LB_ROUTE_NOT_FOUND:
         lb_response_error(res, 404, "Cannot %.16s %.200s", req->method_name, req->path);
         return;

@@ -45,6 +45,7 @@ static const struct key_spec keys[] = {
     {"jwt_audience", STR(jwt_audience)},
     {"jwt_jwks_file", STR(jwt_jwks_file)},
     {"jwt_secret_file", STR(jwt_secret_file)},
+    {"webhook_allow_hosts", STR(webhook_allow_hosts)},
 };
 
 void lb_config_defaults(struct lb_config *cfg)

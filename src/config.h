@@ -28,6 +28,9 @@ struct lb_config {
     char jwt_audience[256];    /* required `aud` (default "authenticated") */
     char jwt_jwks_file[512];   /* JWKS of the ES256/RS256 public keys; empty = none */
     char jwt_secret_file[512]; /* HS256 shared secret; empty = none */
+    /* webhook hosts exempt from the public-address rule (and allowed plain http), separated by
+     * spaces: for receivers on loopback in tests and development (net_check.h) */
+    char webhook_allow_hosts[1024];
 };
 
 /* Environment variables named LEADBOOKD_<KEY> override keys of the file (LEADBOOKD_, with a D:

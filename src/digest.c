@@ -4,12 +4,20 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+/* One digest context per process, reused: EVP_Digest would allocate, fetch and free one on
+ * every call, which is most of the cost for the short inputs here (a key, a token). */
+static EVP_MD_CTX *sha256_ctx;
+
 void lb_sha256(const void *data, size_t len, unsigned char out[LB_SHA256_LEN])
 {
     unsigned int n = 0;
-    /* EVP_Digest fails only when out of memory; a zero digest then never matches a stored
-     * hash (every stored hash is of a random 32-byte key). */
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != LB_SHA256_LEN)
+    if (!sha256_ctx)
+        sha256_ctx = EVP_MD_CTX_new();
+    /* Fails only when out of memory; a zero digest then never matches a stored hash (every
+     * stored hash is of a random 32-byte key). */
+    if (!sha256_ctx || EVP_DigestInit_ex(sha256_ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(sha256_ctx, data, len) != 1 ||
+        EVP_DigestFinal_ex(sha256_ctx, out, &n) != 1 || n != LB_SHA256_LEN)
         memset(out, 0, LB_SHA256_LEN);
 }
 

@@ -194,10 +194,10 @@ int lb_request_from_params(struct lb_request *req, char **envp, const char *fres
     } else {
         /* An encoded '/' would join segments after decoding: "/bookings/meeting%2F<token>"
          * is not the meeting path to nginx (which lets only the exact spelling through without
-         * a credential) but would be to the router. No route has a '/' inside a segment. */
-        char *path = memmem(uri, plen, "%2f", 3) || memmem(uri, plen, "%2F", 3)
-                         ? NULL
-                         : lb_percent_decode(&req->arena, uri, plen, 0);
+         * a credential) but would be to the router. No route has a '/' inside a segment, so
+         * such a path matches none (404). */
+        req->path_encoded_slash = memmem(uri, plen, "%2f", 3) || memmem(uri, plen, "%2F", 3);
+        char *path = lb_percent_decode(&req->arena, uri, plen, 0);
         if (!path) {
             req->path_error = 1;
             req->path = lb_arena_strndup(&req->arena, uri, plen);

@@ -42,6 +42,7 @@ struct lb_request {
     size_t nquery;
     int query_error;                          /* 1: malformed escape, NUL, or too many parameters */
     int path_error;                           /* 1: malformed escape, NUL, or too long */
+    int path_encoded_slash;                   /* 1: the path held %2F (matches no route) */
     struct lb_kv params[LB_MAX_ROUTE_PARAMS]; /* filled by the router */
     size_t nparams;
     const char *authorization; /* HTTP_AUTHORIZATION or NULL */

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "e2e.h"
 
@@ -334,6 +337,34 @@ static int is_post_tenants(const char *tmpl, const char *method)
     return strcmp(tmpl, "/tenants") == 0 && strcmp(method, "post") == 0;
 }
 
+static int is_meeting(const char *tmpl)
+{
+    return strcmp(tmpl, "/bookings/meeting/{meetingToken}") == 0;
+}
+
+static int is_reschedule(const char *tmpl)
+{
+    return strcmp(tmpl, "/bookings/{id}") == 0;
+}
+
+/* A write (POST or PATCH): takes an Idempotency-Key. */
+static int is_write(const char *method)
+{
+    return strcmp(method, "post") == 0 || strcmp(method, "patch") == 0;
+}
+
+/* A change of one booking: its status, a reschedule, the prospect's change. */
+static int is_booking_change(const char *tmpl, const char *method)
+{
+    return strcmp(method, "patch") == 0 && strncmp(tmpl, "/bookings/", 10) == 0;
+}
+
+/* The writes whose 409 is (also) a refusal of the current state, beyond the in-flight one. */
+static int has_state_409(const char *tmpl, const char *method)
+{
+    return is_booking_change(tmpl, method) || is_post_tenants(tmpl, method);
+}
+
 /* POST /tenants's body for this user. */
 static const char *tenant_body(const char *user_id, char *buf, size_t len)
 {
@@ -357,6 +388,14 @@ static const char *valid_body(const char *tmpl, const char *method, char *buf, s
     }
     if (strcmp(method, "patch") == 0 && strstr(tmpl, "/status"))
         return "{\"status\":\"CONFIRMED\"}";
+    if (strcmp(method, "patch") == 0 && is_meeting(tmpl))
+        return "{\"status\":\"CONFIRMED\"}";
+    if (strcmp(method, "patch") == 0 && is_reschedule(tmpl)) {
+        char when[40];
+        e2e_iso_from_now(2 * 86400, when);
+        snprintf(buf, len, "{\"scheduledAt\":\"%s\"}", when);
+        return buf;
+    }
     if (strcmp(method, "post") == 0)
         return "{\"name\":\"Doc agent\",\"knowledge\":\"Documented knowledge.\"}";
     if (strcmp(method, "patch") == 0)
@@ -384,10 +423,23 @@ static void upper(const char *in, char *out, size_t len)
     out[i] = '\0';
 }
 
+/* The last request that send_req sent (resend_last sends it again). */
+static struct {
+    char hdrs[4096], m[16], path[1024], body[72 * 1024];
+    int has_body;
+} last;
+
 /* One request; on the rate-limited public path, 429s are waited out. */
 static void send_req(struct e2e_resp *r, const char *hdrs, const char *m, const char *path,
                      const char *body)
 {
+    if (hdrs != last.hdrs) {
+        snprintf(last.hdrs, sizeof last.hdrs, "%s", hdrs ? hdrs : "");
+        snprintf(last.m, sizeof last.m, "%s", m);
+        snprintf(last.path, sizeof last.path, "%s", path);
+        last.has_body = body != NULL;
+        snprintf(last.body, sizeof last.body, "%s", body ? body : "");
+    }
     int limited = strncmp(path, "/bookings/meeting/", 18) == 0;
     for (int i = 0; i < 100; i++) {
         e2e_raw(r, hdrs, m, path, body, body ? strlen(body) : 0);
@@ -398,9 +450,116 @@ static void send_req(struct e2e_resp *r, const char *hdrs, const char *m, const 
     }
 }
 
-/* Sends the request that should answer `status` on this operation; 0, or -1 when this program
- * knows no way to produce that status there. */
-static int produce(const char *tmpl, const char *method, int status, struct e2e_resp *r)
+/* The last request again, byte for byte. */
+static void resend_last(struct e2e_resp *r)
+{
+    send_req(r, last.hdrs, last.m, last.path, last.has_body ? last.body : NULL);
+}
+
+/* ---- Idempotency-Key ---------------------------------------------------------------------- */
+
+/* A key no request of this program has used. */
+static void new_key(char *out, size_t len)
+{
+    static int n;
+    snprintf(out, len, "doc-%ld-%d", (long)getpid(), ++n);
+}
+
+/* "Authorization...\r\nIdempotency-Key: key\r\n" (key NULL: the credential alone). */
+static const char *with_key(char *out, size_t len, const char *auth, const char *key)
+{
+    snprintf(out, len, "%s%s%s%s", auth ? auth : "", key ? "Idempotency-Key: " : "", key ? key : "",
+             key ? "\r\n" : "");
+    return out;
+}
+
+/* A request of a write that succeeds, on a target of its own where it changes one (a fresh
+ * booking, a fresh signed-in user for POST /tenants), with the scope of its credential. */
+struct fresh {
+    char path[1024], body[1024], auth[2048], scope[320];
+    const char *bodyp; /* body, or NULL */
+    char booking[37], token[37];
+};
+
+static void fresh_request(const char *tmpl, const char *method, struct fresh *f)
+{
+    memset(f, 0, sizeof *f);
+    const char *b = valid_body(tmpl, method, f->body, sizeof f->body);
+    if (b && b != f->body)
+        snprintf(f->body, sizeof f->body, "%s", b);
+    f->bodyp = b ? f->body : NULL;
+    const struct e2e_tenant *who = is_tenants(tmpl) ? &S : &T;
+    snprintf(f->auth, sizeof f->auth, "%s", who->auth);
+    if (who == &S)
+        snprintf(f->scope, sizeof f->scope, "user:%s", S.user_id);
+    else
+        snprintf(f->scope, sizeof f->scope, "key:%s", T.key_id);
+    concrete(tmpl, ID_OK, NULL, f->path, sizeof f->path);
+    if (is_booking_change(tmpl, method)) {
+        e2e_lead_new(&T, NULL, "Doc change", 3600, NULL, f->booking, f->token);
+        concrete(tmpl, ID_OK, is_meeting(tmpl) ? f->token : f->booking, f->path, sizeof f->path);
+        if (is_meeting(tmpl)) { /* no credential: the meeting token is the scope */
+            f->auth[0] = '\0';
+            snprintf(f->scope, sizeof f->scope, "meeting:%s", f->token);
+        }
+    } else if (is_post_tenants(tmpl, method)) {
+        struct e2e_tenant u;
+        e2e_user_new(&u, NULL);
+        tenant_body(u.user_id, f->body, sizeof f->body);
+        snprintf(f->auth, sizeof f->auth, "%s", u.auth);
+        snprintf(f->scope, sizeof f->scope, "user:%s", u.user_id);
+    }
+}
+
+/* Another valid request body than body: a name, a status or a time changed. */
+static void other_body(const char *body, char *out, size_t len)
+{
+    json_object *o = json_tokener_parse(body), *v;
+    ck_assert_ptr_nonnull(o);
+    char text[512];
+    if (json_object_object_get_ex(o, "name", &v)) {
+        snprintf(text, sizeof text, "%s 2", json_object_get_string(v));
+        json_object_object_add(o, "name", json_object_new_string(text));
+    } else if (json_object_object_get_ex(o, "status", &v)) {
+        json_object_object_add(o, "status", json_object_new_string("CANCELLED"));
+    } else {
+        e2e_iso_from_now(3 * 86400, text);
+        json_object_object_add(o, "scheduledAt", json_object_new_string(text));
+    }
+    snprintf(out, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+}
+
+/* The request with the key while its first request with that key is still running: the test
+ * holds the transaction-scoped advisory lock that leadbookd's statement takes for (scope, key)
+ * while it runs (src/store/sqlidem.h). (?_testPauseMs cannot make that state: it holds an
+ * answer after its transaction committed, and by then the answer is stored: a second request
+ * is a replay.) */
+static void send_in_flight(struct e2e_resp *r, const char *scope, const char *key, const char *auth,
+                           const char *m, const char *path, const char *body)
+{
+    PGconn *c = PQconnectdb(e2e_conninfo());
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *res = PQexec(c, "BEGIN");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    const char *v[] = {scope, key};
+    res = PQexecParams(c,
+                       "SELECT pg_advisory_xact_lock(hashtextextended($1::text || chr(10) || "
+                       "$2::text, 0))",
+                       2, NULL, v, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    PQclear(res);
+    char hdrs[4096];
+    send_req(r, with_key(hdrs, sizeof hdrs, auth, key), m, path, body);
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+}
+
+/* Sends the request that should answer `status` on this operation (with the Idempotency-Key
+ * key, when not NULL); 0, or -1 when this program knows no way to produce that status there. */
+static int produce(const char *tmpl, const char *method, int status, struct e2e_resp *r,
+                   const char *key)
 {
     char path[1024], m[16], bodybuf[1024], hdrs[4096];
     const char *body = valid_body(tmpl, method, bodybuf, sizeof bodybuf);
@@ -423,9 +582,10 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
         if (strcmp(method, "delete") == 0) {
             e2e_agent_new(&T, "To delete", fresh);
             concrete(tmpl, ID_OK, fresh, path, sizeof path);
-        } else if (strstr(tmpl, "/status")) {
-            e2e_lead_new(&T, NULL, "Doc status", 3600, NULL, fresh, NULL);
-            concrete(tmpl, ID_OK, fresh, path, sizeof path);
+        } else if (is_booking_change(tmpl, method)) {
+            char tok[37];
+            e2e_lead_new(&T, NULL, "Doc change", 3600, NULL, fresh, tok);
+            concrete(tmpl, ID_OK, is_meeting(tmpl) ? tok : fresh, path, sizeof path);
         } else if (post_tenants) {
             e2e_user_new(&u, NULL);
             body = tenant_body(u.user_id, bodybuf, sizeof bodybuf);
@@ -437,7 +597,7 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
             snprintf(path, sizeof path, "/leads?limit=0");
         else if (strcmp(tmpl, "/leads/stats") == 0)
             snprintf(path, sizeof path, "/leads/stats?agentId=bad");
-        else if (strcmp(method, "post") == 0 || strstr(tmpl, "/status"))
+        else if (strcmp(method, "post") == 0 || is_booking_change(tmpl, method))
             body = "{}";
         else if (strcmp(method, "patch") == 0)
             body = "{\"name\":\"\"}";
@@ -490,13 +650,41 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
             auth = S.auth; /* a second POST /tenants of a user who has a tenant (valid_body) */
             break;
         }
-        if (!strstr(tmpl, "/status"))
+        if (is_booking_change(tmpl, method)) { /* a final booking: no change of it allowed */
+            char tok[37];
+            e2e_lead_new(&T, NULL, "Doc conflict", 3600, NULL, fresh, tok);
+            ck_assert_int_eq(e2e_set_status(&T, fresh, "COMPLETED"), 200);
+            concrete(tmpl, ID_OK, is_meeting(tmpl) ? tok : fresh, path, sizeof path);
+            if (strstr(tmpl, "/status"))
+                body = "{\"status\":\"PENDING\"}";
+            break;
+        }
+        if (!is_write(method))
             return -1;
-        e2e_lead_new(&T, NULL, "Doc conflict", 3600, NULL, fresh, NULL);
-        ck_assert_int_eq(e2e_set_status(&T, fresh, "COMPLETED"), 200);
-        concrete(tmpl, ID_OK, fresh, path, sizeof path);
-        body = "{\"status\":\"PENDING\"}";
-        break;
+        { /* the only 409 of the other writes: the key's first request is still running */
+            struct fresh f;
+            char k[64];
+            fresh_request(tmpl, method, &f);
+            new_key(k, sizeof k);
+            send_in_flight(r, f.scope, k, f.auth, m, f.path, f.bodyp);
+        }
+        return 0;
+    case 422: { /* the key again with another body */
+        if (!is_write(method))
+            return -1;
+        struct fresh f;
+        char k[64], other[1024], h[4096];
+        fresh_request(tmpl, method, &f);
+        new_key(k, sizeof k);
+        send_req(r, with_key(h, sizeof h, f.auth, k), m, f.path, f.bodyp);
+        if (r->status / 100 != 2)
+            mismatch("%s %s: the first request with a key: %d %.200s", method, tmpl, r->status,
+                     r->raw.body ? r->raw.body : "");
+        e2e_free(r);
+        other_body(f.body, other, sizeof other);
+        send_req(r, with_key(h, sizeof h, f.auth, k), m, f.path, other);
+        return 0;
+    }
     case 413: {
         if (!body)
             return -1;
@@ -515,7 +703,7 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
         send_req(r, hdrs, m, path, body);
         return 0;
     case 429:
-        if (!is_public || strcmp(tmpl, "/bookings/meeting/{meetingToken}") != 0)
+        if (!is_public || !is_meeting(tmpl))
             return -1;
         for (int i = 0; i < 60; i++) {
             e2e_raw(r, NULL, m, path, NULL, 0);
@@ -566,12 +754,27 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
     default:
         return -1;
     }
-    send_req(r, auth, m, path, body);
+    send_req(r, with_key(hdrs, sizeof hdrs, auth, key), m, path, body);
+    return 0;
+}
+
+/* Whether the error message (a string, or one element of an array) starts with msg. */
+static int message_has(const struct e2e_resp *r, const char *msg)
+{
+    json_object *jm = jget(r->json, "message");
+    if (json_object_is_type(jm, json_type_string))
+        return strncmp(json_object_get_string(jm), msg, strlen(msg)) == 0;
+    for (size_t i = 0; json_object_is_type(jm, json_type_array) && i < json_object_array_length(jm);
+         i++) {
+        const char *e = json_object_get_string(json_object_array_get_idx(jm, i));
+        if (e && strncmp(e, msg, strlen(msg)) == 0)
+            return 1;
+    }
     return 0;
 }
 
 /* One more request that must answer `status` as documented by resp; msg non-NULL: the error
- * message starts so. */
+ * message (or an element of it) starts so. */
 static void variant(json_object *resp, int status, const char *auth, const char *extra_hdrs,
                     const char *m, const char *path, const char *body, const char *msg,
                     const char *ctx, const char *what)
@@ -582,13 +785,9 @@ static void variant(json_object *resp, int status, const char *auth, const char 
     struct e2e_resp r;
     send_req(&r, hdrs, m, path, body);
     check_response(resp, &r, status, vctx);
-    if (msg && r.status == status) {
-        json_object *jm = jget(r.json, "message");
-        const char *got =
-            jm && json_object_is_type(jm, json_type_string) ? json_object_get_string(jm) : "";
-        if (strncmp(got, msg, strlen(msg)) != 0)
-            mismatch("%s: message \"%s\", expected \"%s...\"", vctx, got, msg);
-    }
+    if (msg && r.status == status && !message_has(&r, msg))
+        mismatch("%s: message %s, expected \"%s...\"", vctx,
+                 json_object_to_json_string(jget(r.json, "message")), msg);
     e2e_free(&r);
 }
 
@@ -678,6 +877,475 @@ static int variants(const char *tmpl, const char *method, int status, json_objec
     return n;
 }
 
+/* again must be first replayed: the same status and body, byte for byte, with
+ * Idempotent-Replayed: true, as documented by resp. */
+static void check_replay(json_object *resp, int status, const struct e2e_resp *first,
+                         const struct e2e_resp *again, const char *ctx)
+{
+    char v[64];
+    if (e2e_header_count(first, "Idempotent-Replayed") != 0)
+        mismatch("%s: Idempotent-Replayed on the first answer", ctx);
+    check_response(resp, again, status, ctx);
+    const char *replayed = e2e_header(again, "Idempotent-Replayed", v, sizeof v);
+    if (!replayed || strcmp(replayed, "true") != 0)
+        mismatch("%s: the retry has no Idempotent-Replayed: true", ctx);
+    if (again->status != first->status || again->raw.body_len != first->raw.body_len ||
+        (first->raw.body_len && memcmp(again->raw.body, first->raw.body, first->raw.body_len) != 0))
+        mismatch("%s: the retry is not the first answer byte for byte: %d %.200s, first %d %.200s",
+                 ctx, again->status, again->raw.body ? again->raw.body : "", first->status,
+                 first->raw.body ? first->raw.body : "");
+}
+
+/* Whether op documents the query parameter name. */
+static int has_query_param(json_object *op, const char *name)
+{
+    json_object *ps = jget(op, "parameters");
+    for (size_t i = 0; ps && i < json_object_array_length(ps); i++) {
+        json_object *p = deref(json_object_array_get_idx(ps, i));
+        if (strcmp(json_object_get_string(jget(p, "in")), "query") == 0 &&
+            strcmp(json_object_get_string(jget(p, "name")), name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* An Idempotency-Key and a missing body on the writes (every POST and PATCH): a retry is a
+ * replay, a malformed key a 400, another request with the key a 422, a request while the
+ * key's first one runs a 409 that is not stored; no body at all is a 400 naming the missing
+ * fields. Returns how many answers were checked. */
+static int write_variants(const char *tmpl, const char *method, int status, json_object *resp,
+                          json_object *op, const char *ctx)
+{
+    if (!is_write(method))
+        return 0;
+    char m[16], k[64], h[4096], vctx[512], extra[400], keytext[300];
+    upper(method, m, sizeof m);
+    struct fresh f;
+    struct e2e_resp a, b;
+    int n = 0;
+    switch (status) {
+    case 200:
+    case 201:
+        fresh_request(tmpl, method, &f);
+        new_key(k, sizeof k);
+        with_key(h, sizeof h, f.auth, k);
+        send_req(&a, h, m, f.path, f.bodyp);
+        snprintf(vctx, sizeof vctx, "%s (the first request with a key)", ctx);
+        check_response(resp, &a, status, vctx);
+        resend_last(&b);
+        snprintf(vctx, sizeof vctx, "%s (its retry)", ctx);
+        check_replay(resp, status, &a, &b, vctx);
+        e2e_free(&a);
+        e2e_free(&b);
+        new_key(keytext, sizeof keytext); /* unique, padded to 255 characters */
+        memset(keytext + strlen(keytext), 'k', 255 - strlen(keytext));
+        keytext[255] = '\0';
+        snprintf(extra, sizeof extra, "Idempotency-Key: %s\r\n", keytext);
+        fresh_request(tmpl, method, &f);
+        variant(resp, status, f.auth, extra, m, f.path, f.bodyp, NULL, ctx,
+                "a key of 255 characters");
+        n += 3;
+        if (strcmp(tmpl, "/agents/{id}") == 0) { /* no field is required: no body is {} */
+            variant(resp, status, T.auth, NULL, m, f.path, NULL, NULL, ctx, "no body at all");
+            n++;
+        }
+        break;
+    case 400:
+        memset(keytext, 'k', 256);
+        keytext[256] = '\0';
+        snprintf(extra, sizeof extra, "Idempotency-Key: %s\r\n", keytext);
+        fresh_request(tmpl, method, &f);
+        variant(resp, 400, f.auth, extra, m, f.path, f.bodyp,
+                "Idempotency-Key must be 1 to 255 printable ASCII characters", ctx,
+                "a key of 256 characters, a valid body");
+        n++;
+        if (strcmp(tmpl, "/agents/{id}") != 0) {
+            /* no body at all: a 400 naming what is missing (not a 415) */
+            send_req(&a, f.auth, m, f.path, NULL);
+            snprintf(vctx, sizeof vctx, "%s (no body at all)", ctx);
+            check_response(resp, &a, 400, vctx);
+            json_object *schema = deref(
+                jget(jget(jget(deref(jget(op, "requestBody")), "content"), "application/json"),
+                     "schema"));
+            json_object *req = jget(schema, "required");
+            if (!req && a.status == 400 &&
+                !message_has(&a, "body must have exactly one of status and scheduledAt"))
+                mismatch("%s: %.200s", vctx, a.raw.body);
+            for (size_t i = 0; req && a.status == 400 && i < json_object_array_length(req); i++) {
+                char want[128];
+                snprintf(want, sizeof want, "%s ",
+                         json_object_get_string(json_object_array_get_idx(req, i)));
+                if (!message_has(&a, want))
+                    mismatch("%s: the missing %s is not named: %.300s", vctx, want, a.raw.body);
+            }
+            e2e_free(&a);
+            n++;
+        }
+        break;
+    case 404: {
+        /* a 404 of a write that ran is stored (documented so): its retry is a replay */
+        json_object *ref = jget(resp, "$ref");
+        if (!ref || !strstr(json_object_get_string(ref), "Replayable"))
+            break;
+        new_key(k, sizeof k);
+        produce(tmpl, method, 404, &a, k);
+        resend_last(&b);
+        snprintf(vctx, sizeof vctx, "%s (with a key, and its retry)", ctx);
+        check_response(resp, &a, 404, vctx);
+        check_replay(resp, 404, &a, &b, vctx);
+        e2e_free(&a);
+        e2e_free(&b);
+        n += 2;
+        break;
+    }
+    case 409:
+        if (has_state_409(tmpl, method)) { /* a refusal is stored: its retry is a replay */
+            new_key(k, sizeof k);
+            produce(tmpl, method, 409, &a, k);
+            resend_last(&b);
+            snprintf(vctx, sizeof vctx, "%s (a refusal with a key, and its retry)", ctx);
+            check_response(resp, &a, 409, vctx);
+            check_replay(resp, 409, &a, &b, vctx);
+            e2e_free(&a);
+            e2e_free(&b);
+            n += 2;
+        }
+        /* while the key's first request runs: 409 with Retry-After: 1, not stored */
+        fresh_request(tmpl, method, &f);
+        new_key(k, sizeof k);
+        send_in_flight(&a, f.scope, k, f.auth, m, f.path, f.bodyp);
+        snprintf(vctx, sizeof vctx, "%s (the key's first request still running)", ctx);
+        check_response(resp, &a, 409, vctx);
+        if (a.status == 409) {
+            char ra[16];
+            const char *got = e2e_header(&a, "Retry-After", ra, sizeof ra);
+            if (!got || strcmp(got, "1") != 0)
+                mismatch("%s: Retry-After %s, expected 1", vctx, got ? got : "missing");
+            if (!message_has(&a, "A request with Idempotency-Key "))
+                mismatch("%s: %.200s", vctx, a.raw.body);
+        }
+        e2e_free(&a);
+        send_req(&a, with_key(h, sizeof h, f.auth, k), m, f.path, f.bodyp);
+        if (a.status / 100 != 2 || e2e_header_count(&a, "Idempotent-Replayed") != 0)
+            mismatch("%s: then the request with the key did not run: %d %.200s", vctx, a.status,
+                     a.raw.body ? a.raw.body : "");
+        e2e_free(&a);
+        n += 2;
+        break;
+    case 422:
+        /* the message; and another path (the same body) is another request too */
+        fresh_request(tmpl, method, &f);
+        new_key(k, sizeof k);
+        with_key(h, sizeof h, f.auth, k);
+        send_req(&a, h, m, f.path, f.bodyp);
+        e2e_free(&a);
+        if (has_query_param(op, "tenantId")) {
+            char other[1100];
+            snprintf(other, sizeof other, "%s?tenantId=%s", f.path, T.id);
+            send_req(&a, h, m, other, f.bodyp);
+        } else {
+            char body2[1024];
+            other_body(f.body, body2, sizeof body2);
+            send_req(&a, h, m, f.path, body2);
+        }
+        snprintf(vctx, sizeof vctx, "%s (the key on another request)", ctx);
+        check_response(resp, &a, 422, vctx);
+        {
+            json_object *jm = jget(a.json, "message");
+            const char *msg = jm ? json_object_get_string(jm) : "";
+            if (a.status == 422 && (strncmp(msg, "Idempotency-Key ", 16) != 0 ||
+                                    !strstr(msg, " was used with a different request")))
+                mismatch("%s: message \"%s\"", vctx, msg);
+        }
+        e2e_free(&a);
+        n++;
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* A PENDING booking of T's past its expiry (not yet marked EXPIRED). */
+static void expired_booking(char booking[37], char tok[37])
+{
+    e2e_lead_new(&T, NULL, "Doc expired", 3600, NULL, booking, tok);
+    e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '2 hours', "
+            "expires_at = now() - interval '1 hour' WHERE id = $1",
+            booking, E2E_END);
+}
+
+/* A fresh booking of T's in that status (NULL: PENDING, past its expiry). */
+static void booking_in(const char *status, char booking[37], char tok[37])
+{
+    if (!status) {
+        expired_booking(booking, tok);
+        return;
+    }
+    e2e_lead_new(&T, NULL, "Doc booking", 3600, NULL, booking, tok);
+    if (strcmp(status, "PENDING") != 0)
+        ck_assert_int_eq(e2e_set_status(&T, booking, status), 200);
+}
+
+static const char *jstr(const struct e2e_resp *r, const char *k)
+{
+    json_object *v = jget(r->json, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+/* Every kind of event and of actor in one booking's history: made by a signed-in user,
+ * rescheduled with a key of its tenant, confirmed by the prospect, expired by leadbookctl. */
+static int check_history(json_object *resp, const char *ctx)
+{
+    char kauth[256], kid[37], agent[37], b[37], tok[37], path[256], body[128], when[40];
+    char first_at[40];
+    e2e_agent_new(&S, "History agent", agent);
+    e2e_lead_new(&S, agent, "Doc history", 3600, NULL, b, tok);
+    e2e_key_new(&S, kauth, sizeof kauth, kid);
+    e2e_sql_value(first_at, sizeof first_at,
+                  "SELECT to_char(scheduled_at AT TIME ZONE 'UTC', "
+                  "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM bookings WHERE id = $1",
+                  b, E2E_END);
+    e2e_iso_from_now(2 * 86400, when);
+    snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+    snprintf(path, sizeof path, "/bookings/%s", b);
+    struct e2e_resp r;
+    send_req(&r, kauth, "PATCH", path, body);
+    ck_assert_int_eq(r.status, 200);
+    e2e_free(&r);
+    snprintf(path, sizeof path, "/bookings/meeting/%s", tok);
+    send_req(&r, NULL, "PATCH", path, "{\"status\":\"CONFIRMED\"}");
+    ck_assert_int_eq(r.status, 200);
+    e2e_free(&r);
+    e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '2 hours', "
+            "expires_at = now() - interval '1 hour' WHERE id = $1",
+            b, E2E_END);
+    json_object_put(e2e_ctl("expire", E2E_END));
+
+    snprintf(path, sizeof path, "/bookings/%s/events", b);
+    send_req(&r, S.auth, "GET", path, NULL);
+    char vctx[300];
+    snprintf(vctx, sizeof vctx, "%s (a history of every kind)", ctx);
+    check_response(resp, &r, 200, vctx);
+    static const struct {
+        const char *kind, *from, *to, *by;
+        int moved;
+    } want[] = {{"status", NULL, "PENDING", "user", 0},
+                {"rescheduled", NULL, NULL, "key", 1},
+                {"status", "PENDING", "CONFIRMED", "prospect", 0},
+                {"status", "CONFIRMED", "EXPIRED", "system", 0}};
+    size_t nwant = sizeof want / sizeof want[0];
+    if (!json_object_is_type(r.json, json_type_array) ||
+        json_object_array_length(r.json) != nwant) {
+        mismatch("%s: not %zu events: %.400s", vctx, nwant, r.raw.body ? r.raw.body : "");
+        e2e_free(&r);
+        return 1;
+    }
+    const char *prev_at = "";
+    for (size_t i = 0; i < nwant; i++) {
+        json_object *e = json_object_array_get_idx(r.json, i), *by = jget(e, "by");
+        const char *kind = json_object_get_string(jget(e, "kind"));
+        const char *from = json_object_get_string(jget(e, "fromStatus"));
+        const char *to = json_object_get_string(jget(e, "toStatus"));
+        const char *fa = json_object_get_string(jget(e, "fromScheduledAt"));
+        const char *ta = json_object_get_string(jget(e, "toScheduledAt"));
+        const char *at = json_object_get_string(jget(e, "at"));
+        const char *bykind = json_object_get_string(jget(by, "kind"));
+        const char *byid = json_object_get_string(jget(by, "id"));
+        const char *want_id = strcmp(want[i].by, "user") == 0  ? S.user_id
+                              : strcmp(want[i].by, "key") == 0 ? kid
+                                                               : NULL;
+#define SAME(a, b) ((a) == NULL ? (b) == NULL : (b) != NULL && strcmp((a), (b)) == 0)
+        if (!SAME(kind, want[i].kind) || !SAME(from, want[i].from) || !SAME(to, want[i].to) ||
+            !SAME(bykind, want[i].by) || !SAME(byid, want_id) ||
+            (want[i].moved ? !SAME(fa, first_at) || !SAME(ta, when) : fa != NULL || ta != NULL))
+            mismatch("%s: event %zu is %s", vctx, i, json_object_to_json_string(e));
+#undef SAME
+        if (at && strcmp(at, prev_at) < 0)
+            mismatch("%s: event %zu is older than the one before it", vctx, i);
+        prev_at = at ? at : prev_at;
+    }
+    e2e_free(&r);
+    return 1;
+}
+
+/* The rules of the booking changes (reschedule, the prospect's changes) and of the history
+ * that the document names. Returns how many answers were checked. */
+static int booking_variants(const char *tmpl, const char *method, int status, json_object *resp,
+                            const char *ctx)
+{
+    int meeting = is_meeting(tmpl) && strcmp(method, "patch") == 0;
+    int resched = is_reschedule(tmpl) && strcmp(method, "patch") == 0;
+    int events = strcmp(tmpl, "/bookings/{id}/events") == 0 && strcmp(method, "get") == 0;
+    if (!meeting && !resched && !events)
+        return 0;
+    char b[37], tok[37], path[256], body[256], when[40], msg[256];
+    const char *auth = meeting ? NULL : T.auth;
+    const char *m = events ? "GET" : "PATCH";
+    int n = 0;
+#define TARGET()                                                                                   \
+    snprintf(path, sizeof path, meeting ? "/bookings/meeting/%s" : "/bookings/%s",                 \
+             meeting ? tok : b)
+    switch (status) {
+    case 200:
+        if (events) {
+            n += check_history(resp, ctx);
+            break;
+        }
+        { /* the time it already has, or the status it already has: nothing changes */
+            struct e2e_resp r1, r2;
+            booking_in("CONFIRMED", b, tok);
+            TARGET();
+            e2e_iso_from_now(5 * 86400, when);
+            snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+            send_req(&r1, auth, m, path, body);
+            check_response(resp, &r1, 200, ctx);
+            if (r1.status == 200) {
+                int64_t d = e2e_ts_us(jstr(&r1, "expiresAt")) - e2e_ts_us(jstr(&r1, "scheduledAt"));
+                if (strcmp(jstr(&r1, "scheduledAt"), when) != 0 ||
+                    strcmp(jstr(&r1, "status"), "CONFIRMED") != 0 ||
+                    d != (int64_t)24 * 3600 * 1000000)
+                    mismatch("%s (a CONFIRMED booking rescheduled): %.400s", ctx, r1.raw.body);
+            }
+            send_req(&r2, auth, m, path, body);
+            check_response(resp, &r2, 200, ctx);
+            if (strcmp(jstr(&r1, "updatedAt"), jstr(&r2, "updatedAt")) != 0)
+                mismatch("%s (the time it already has): updatedAt changed", ctx);
+            e2e_free(&r2);
+            if (meeting) {
+                send_req(&r2, NULL, m, path, "{\"status\":\"CONFIRMED\"}");
+                check_response(resp, &r2, 200, ctx);
+                if (strcmp(jstr(&r1, "updatedAt"), jstr(&r2, "updatedAt")) != 0)
+                    mismatch("%s (the status it already has): updatedAt changed", ctx);
+                e2e_free(&r2);
+                send_req(&r2, NULL, m, path, "{\"status\":\"CANCELLED\"}");
+                check_response(resp, &r2, 200, ctx);
+                if (strcmp(jstr(&r2, "status"), "CANCELLED") != 0)
+                    mismatch("%s (CONFIRMED -> CANCELLED): %.300s", ctx, r2.raw.body);
+                e2e_free(&r2);
+                booking_in("PENDING", b, tok);
+                TARGET();
+                variant(resp, 200, NULL, NULL, m, path, "{\"status\":\"CANCELLED\"}", NULL, ctx,
+                        "PENDING -> CANCELLED");
+                n++;
+                n += 3;
+            }
+            e2e_free(&r1);
+            n += 2;
+        }
+        break;
+    case 400:
+        if (events)
+            break;
+        booking_in("PENDING", b, tok);
+        TARGET();
+        e2e_iso_from_now(731 * 86400, when);
+        snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+        variant(resp, 400, auth, NULL, m, path, body, "scheduledAt must be within 730 days", ctx,
+                "731 days ahead");
+        e2e_iso_from_now(-86400, when);
+        snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+        variant(resp, 400, auth, NULL, m, path, body, "scheduledAt must not be in the past", ctx,
+                "yesterday");
+        variant(resp, 400, auth, NULL, m, path, "{\"scheduledAt\":\"tomorrow\"}",
+                "scheduledAt must be a valid ISO 8601 date string", ctx, "not a date");
+        n += 3;
+        if (meeting) {
+            variant(resp, 400, NULL, NULL, m, path, "{\"status\":\"COMPLETED\"}",
+                    "status must be one of the following values: CONFIRMED, CANCELLED", ctx,
+                    "COMPLETED");
+            snprintf(body, sizeof body, "{\"status\":\"CONFIRMED\",\"scheduledAt\":\"%s\"}", when);
+            variant(resp, 400, NULL, NULL, m, path, body,
+                    "body must have exactly one of status and scheduledAt", ctx, "both");
+            booking_in("COMPLETED", b, tok); /* a 400 is judged before a 409 */
+            TARGET();
+            variant(resp, 400, NULL, NULL, m, path, "{\"status\":\"PENDING\"}",
+                    "status must be one of the following values: CONFIRMED, CANCELLED", ctx,
+                    "PENDING of a final booking");
+            n += 3;
+        }
+        break;
+    case 404: {
+        if (meeting) { /* a malformed token: the same answer as GET's */
+            struct e2e_resp g, p;
+            e2e_meeting(&g, "not-a-uuid", NULL);
+            send_req(&p, NULL, m, "/bookings/meeting/not-a-uuid", "{\"status\":\"CONFIRMED\"}");
+            check_response(resp, &p, 404, ctx);
+            if (g.status != 404 || !p.raw.body || !g.raw.body ||
+                strcmp(p.raw.body, g.raw.body) != 0)
+                mismatch("%s (a malformed token): %.200s, GET: %d %.200s", ctx,
+                         p.raw.body ? p.raw.body : "", g.status, g.raw.body ? g.raw.body : "");
+            if (!message_has(&p, "Meeting not found"))
+                mismatch("%s (a malformed token): %.200s", ctx, p.raw.body ? p.raw.body : "");
+            e2e_free(&g);
+            e2e_free(&p);
+            n++;
+            break;
+        }
+        const char *bodyp = NULL;
+        if (resched) {
+            e2e_iso_from_now(86400, when);
+            snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+            bodyp = body;
+        }
+        snprintf(path, sizeof path, "/bookings/%s%s", ZERO_UUID, events ? "/events" : "");
+        variant(resp, 404, T.auth, NULL, m, path, bodyp, "Booking with id " ZERO_UUID " not found",
+                ctx, "an unknown id");
+        char ob[37]; /* another tenant's booking is answered the same way */
+        e2e_lead_new(&O, NULL, "Doc other", 3600, NULL, ob, NULL);
+        snprintf(path, sizeof path, "/bookings/%s%s", ob, events ? "/events" : "");
+        snprintf(msg, sizeof msg, "Booking with id %s not found", ob);
+        variant(resp, 404, T.auth, NULL, m, path, bodyp, msg, ctx, "another tenant's booking");
+        n += 2;
+        break;
+    }
+    case 409: {
+        if (events)
+            break;
+        static const char *const finals[] = {"CANCELLED", "EXPIRED", NULL};
+        e2e_iso_from_now(86400, when);
+        snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+        for (int i = 0; i < 3; i++) { /* two final statuses, and past its expiry */
+            booking_in(finals[i], b, tok);
+            TARGET();
+            if (meeting && finals[i])
+                snprintf(msg, sizeof msg, "This booking cannot be rescheduled: it is %s",
+                         finals[i]);
+            else if (meeting)
+                snprintf(msg, sizeof msg, "This booking cannot be rescheduled: it has expired");
+            else if (finals[i])
+                snprintf(msg, sizeof msg, "Booking %s cannot be rescheduled: it is %s", b,
+                         finals[i]);
+            else
+                snprintf(msg, sizeof msg, "Booking %s cannot be rescheduled: it has expired", b);
+            variant(resp, 409, auth, NULL, m, path, body, msg, ctx,
+                    finals[i] ? finals[i] : "past its expiry");
+            n++;
+        }
+        if (meeting) {
+            booking_in("CANCELLED", b, tok);
+            TARGET();
+            variant(resp, 409, NULL, NULL, m, path, "{\"status\":\"CONFIRMED\"}",
+                    "Cannot change booking status from CANCELLED to CONFIRMED", ctx,
+                    "CANCELLED -> CONFIRMED");
+            booking_in("CONFIRMED", b, tok);
+            TARGET();
+            e2e_sql("UPDATE bookings SET scheduled_at = now() - interval '2 hours', "
+                    "expires_at = now() - interval '1 hour' WHERE id = $1",
+                    b, E2E_END);
+            variant(resp, 409, NULL, NULL, m, path, "{\"status\":\"CANCELLED\"}",
+                    "This booking has expired", ctx, "CONFIRMED past its expiry -> CANCELLED");
+            n += 2;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+#undef TARGET
+    return n;
+}
+
 /* What every operation can answer, as this program knows how to provoke it: the document must
  * list exactly these. */
 static int expected_statuses(const char *tmpl, const char *method, int *out)
@@ -697,8 +1365,16 @@ static int expected_statuses(const char *tmpl, const char *method, int *out)
             out[n++] = 503;
         return n;
     }
-    if (is_public) {
+    if (is_public) { /* no credential: no 401, no 403 */
+        if (has_body)
+            out[n++] = 400;
         out[n++] = 404;
+        if (has_body) {
+            out[n++] = 409;
+            out[n++] = 413;
+            out[n++] = 415;
+            out[n++] = 422;
+        }
         out[n++] = 429;
         out[n++] = 500;
         out[n++] = 503;
@@ -715,11 +1391,11 @@ static int expected_statuses(const char *tmpl, const char *method, int *out)
     if (has_param || (strcmp(tmpl, "/leads") == 0 && strcmp(method, "post") == 0) ||
         (strcmp(tmpl, "/tenants/me") == 0 && get))
         out[n++] = 404;
-    if (strstr(tmpl, "/status") || is_post_tenants(tmpl, method))
+    if (has_body) { /* 409: at least the in-flight one of an Idempotency-Key */
         out[n++] = 409;
-    if (has_body) {
         out[n++] = 413;
         out[n++] = 415;
+        out[n++] = 422;
     }
     out[n++] = 500;
     out[n++] = 503;
@@ -745,11 +1421,21 @@ START_TEST(t_openapi_matches_service)
     e2e_booking_key_new(booking_auth, sizeof booking_auth, NULL);
 
     /* every route of the service is documented */
-    const char *routes[] = {
-        "/tenants",     "/tenants/me",  "/tenants/by-user/{userId}",        "/leads",
-        "/leads/stats", "/leads/{id}",  "/bookings/meeting/{meetingToken}", "/bookings/{id}/status",
-        "/agents",      "/agents/{id}", "/agents/by-link/{publicLink}",     "/healthz",
-        "/readyz"};
+    const char *routes[] = {"/tenants",
+                            "/tenants/me",
+                            "/tenants/by-user/{userId}",
+                            "/leads",
+                            "/leads/stats",
+                            "/leads/{id}",
+                            "/bookings/meeting/{meetingToken}",
+                            "/bookings/{id}/status",
+                            "/bookings/{id}",
+                            "/bookings/{id}/events",
+                            "/agents",
+                            "/agents/{id}",
+                            "/agents/by-link/{publicLink}",
+                            "/healthz",
+                            "/readyz"};
     json_object *paths = jget(doc, "paths");
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (!jget(paths, routes[i]))
@@ -767,8 +1453,8 @@ START_TEST(t_openapi_matches_service)
             ops++;
             /* security: public routes say so, the others inherit bearer */
             int public_route = strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0 ||
-                               (strcmp(tmpl, "/bookings/meeting/{meetingToken}") == 0 &&
-                                strcmp(methods[mi], "get") == 0);
+                               (is_meeting(tmpl) && (strcmp(methods[mi], "get") == 0 ||
+                                                     strcmp(methods[mi], "patch") == 0));
             json_object *sec = jget(op, "security");
             if (public_route != (sec && json_object_array_length(sec) == 0))
                 mismatch("%s %s: security %s", methods[mi], tmpl,
@@ -791,7 +1477,7 @@ START_TEST(t_openapi_matches_service)
                 snprintf(ctx, sizeof ctx, "%s %s -> %d", methods[mi], tmpl, status);
                 struct e2e_resp r;
                 memset(&r, 0, sizeof r);
-                if (produce(tmpl, methods[mi], status, &r) != 0) {
+                if (produce(tmpl, methods[mi], status, &r, NULL) != 0) {
                     mismatch("%s: documented, but no request here produces it", ctx);
                     continue;
                 }
@@ -801,6 +1487,8 @@ START_TEST(t_openapi_matches_service)
                     !json_object_equal(jget(r.json, "total"), jget(r.json, "totalLeads")))
                     mismatch("%s: total is not totalLeads", ctx);
                 checks += variants(tmpl, methods[mi], status, resp, ctx);
+                checks += write_variants(tmpl, methods[mi], status, resp, op, ctx);
+                checks += booking_variants(tmpl, methods[mi], status, resp, ctx);
                 /* a documented JSON 200 answered to Accept: text/calendar as well */
                 if (status == 200 &&
                     jget(jget(deref(resp), "content"), "text/calendar; charset=utf-8")) {
@@ -820,7 +1508,7 @@ START_TEST(t_openapi_matches_service)
             continue;
         }
         struct e2e_resp r;
-        produce(tmpl, "put", 405, &r);
+        produce(tmpl, "put", 405, &r, NULL);
         char ctx[256];
         snprintf(ctx, sizeof ctx, "PUT %s -> 405", tmpl);
         check_response(r405, &r, 405, ctx);

@@ -1,0 +1,181 @@
+/* webhook_http: the POST of one delivery (see the header for the rules). A fresh curl handle per
+ * request: no connection is reused, so every connection goes through the address check. */
+#include "webhook_http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lb_build.h"
+#include "webhook_addr.h"
+
+#define USER_AGENT "leadbook-webhooks/" PACKAGE_VERSION
+
+struct xfer {
+    const char *host;
+    int check_addresses;
+    char refused_addr[64]; /* the first address refused, "" if none */
+    char excerpt[160];
+    size_t excerpt_len;
+};
+
+/* Every socket curl opens to connect comes here with the address it is for: the one place where
+ * what was resolved (by curl, at this moment) meets what is connected to. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct xfer *x = clientp;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (x->check_addresses && !lb_webhook_addr_public(&a->addr, a->addrlen)) {
+        if (!x->refused_addr[0])
+            lb_webhook_addr_text(&a->addr, a->addrlen, x->refused_addr, sizeof x->refused_addr);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+/* Keeps the start of the body (for the delivery's error text) and drops the rest. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct xfer *x = userp;
+    size_t n = size * nmemb;
+    for (size_t i = 0; i < n && x->excerpt_len + 1 < sizeof x->excerpt; i++) {
+        unsigned char c = (unsigned char)data[i];
+        x->excerpt[x->excerpt_len++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : ' ';
+    }
+    x->excerpt[x->excerpt_len] = '\0';
+    return n;
+}
+
+int lb_webhook_http_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void lb_webhook_http_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+/* Parses the url as curl will use it; fills host and says whether it may be sent at all. */
+static int check_url(CURLU *u, const struct lb_webhook_request *rq, char **host,
+                     struct lb_webhook_result *res)
+{
+    char *scheme = NULL, *user = NULL;
+    int rc = -1;
+    if (curl_url_set(u, CURLUPART_URL, rq->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) {
+        snprintf(res->error, sizeof res->error, "the url is not a valid absolute URL");
+    } else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+        snprintf(res->error, sizeof res->error, "the url carries credentials");
+    } else if (strcmp(scheme, "https") != 0 &&
+               !(strcmp(scheme, "http") == 0 && lb_webhook_host_allowed(rq->allow_hosts, *host))) {
+        snprintf(res->error, sizeof res->error,
+                 "scheme %.16s of host %.100s is not allowed (https only; http only for "
+                 "webhook_allow_hosts)",
+                 scheme, *host);
+    } else {
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_free(user);
+    return rc;
+}
+
+static void set_error(struct lb_webhook_result *res, CURLcode rc, const char *errbuf)
+{
+    snprintf(res->error, sizeof res->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    for (char *p = res->error; *p; p++)
+        if (*p == '"' || *p == '\n' || *p == '\r')
+            *p = '\'';
+}
+
+void lb_webhook_post(const struct lb_webhook_request *rq, struct lb_webhook_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct xfer x;
+    memset(&x, 0, sizeof x);
+    char *host = NULL;
+    CURLU *u = curl_url();
+    CURL *c = u ? curl_easy_init() : NULL;
+    if (!c) {
+        snprintf(res->error, sizeof res->error, "out of memory");
+        curl_url_cleanup(u);
+        return;
+    }
+    if (check_url(u, rq, &host, res) != 0) {
+        res->refused = 1;
+        goto done;
+    }
+    x.host = host;
+    x.check_addresses = !lb_webhook_host_allowed(rq->allow_hosts, host);
+
+    char h_id[128], h_ts[64], h_sig[160];
+    snprintf(h_id, sizeof h_id, "webhook-id: %s", rq->event_id);
+    snprintf(h_ts, sizeof h_ts, "webhook-timestamp: %lld", rq->timestamp);
+    snprintf(h_sig, sizeof h_sig, "webhook-signature: %s", rq->signature);
+    struct curl_slist *hdrs = NULL, *h;
+    /* "Expect:" turns off curl's 100-continue wait for bodies above 1 KiB. */
+    const char *lines[] = {"Content-Type: application/json", h_id, h_ts, h_sig, "Expect:"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        h = curl_slist_append(hdrs, lines[i]);
+        if (!h) {
+            snprintf(res->error, sizeof res->error, "out of memory");
+            curl_slist_free_all(hdrs);
+            goto done;
+        }
+        hdrs = h;
+    }
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long timeout = rq->timeout_ms > 0 ? rq->timeout_ms : LB_WEBHOOK_TIMEOUT_MS;
+    curl_easy_setopt(c, CURLOPT_CURLU, u);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* a 3xx is a failure */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");          /* never a proxy from the environment */
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     timeout < LB_WEBHOOK_CONNECT_TIMEOUT_MS ? timeout
+                                                             : LB_WEBHOOK_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(hdrs);
+    if (x.refused_addr[0] && rc != CURLE_OK) {
+        res->refused = 1;
+        snprintf(res->error, sizeof res->error, "address %s of host %.100s is not public",
+                 x.refused_addr, host);
+        goto done;
+    }
+    if (rc != CURLE_OK) {
+        set_error(res, rc, errbuf);
+        goto done;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+    res->ok = res->status >= 200 && res->status < 300;
+    if (res->status >= 300 && res->status < 400)
+        snprintf(res->error, sizeof res->error, "HTTP %ld: redirects are not followed",
+                 res->status);
+    else if (!res->ok)
+        snprintf(res->error, sizeof res->error, "HTTP %ld", res->status);
+    if (!res->ok)
+        snprintf(res->excerpt, sizeof res->excerpt, "%s", x.excerpt);
+done:
+    curl_free(host);
+    curl_easy_cleanup(c);
+    curl_url_cleanup(u);
+}
