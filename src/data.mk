@@ -6,7 +6,8 @@ libleadbook_a_SOURCES += src/db.c src/db.h src/digest.c src/digest.h \
 	src/store/tenants.c src/store/tenants.h src/store/keys.c src/store/keys.h \
 	src/store/agents.c src/store/agents.h src/store/leads.c src/store/leads.h \
 	src/store/bookings.c src/store/bookings.h src/store/booking_changes.c \
-	src/store/booking_changes.h
+	src/store/booking_changes.h src/store/health.c src/store/health.h
+libleadbook_a_SOURCES += src/store/webhooks.c src/store/webhooks.h
 
 sbin_PROGRAMS += leadbookctl
 leadbookctl_SOURCES = src/leadbookctl.c

@@ -97,6 +97,10 @@ enum lb_status lb_db_status_from_sqlstate(const char *s)
         return LB_UNAVAILABLE; /* connection exception, shutdown, statement timeout */
     if (strncmp(s, "53", 2) == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
         return LB_UNAVAILABLE; /* out of resources, serialisation failure, deadlock: retry */
+    if (strcmp(s, "55P03") == 0)
+        return LB_BUSY; /* lock_not_available: lock_timeout passed, a stuck holder */
+    if (strcmp(s, "25006") == 0)
+        return LB_READ_ONLY; /* read_only_sql_transaction: read-only, or a standby */
     return LB_INTERNAL;
 }
 
@@ -191,7 +195,7 @@ enum lb_status lb_db_ready(struct lb_db *db)
 
     /* Our connect_timeout and statement_timeout come after the expanded conninfo, so they win
      * over values in it (libpq: later keywords override earlier ones). */
-    char timeout[16], options[160];
+    char timeout[16], options[256];
     snprintf(timeout, sizeof timeout, "%d", db->connect_timeout_s);
     if (db->statement_timeout_ms > 0)
         snprintf(options, sizeof options, "%s -c statement_timeout=%d", LB_DB_SESSION_OPTIONS,

@@ -50,8 +50,13 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
  * - no JIT: a generic plan's row estimates are for "any tenant", so the cost of a page of
  *   GET /leads passes jit_above_cost and every call compiled its expressions (2 ms -> 60-600
  *   ms measured); no statement here runs long enough to win it back. */
+/* - lock_timeout: no request waits longer than 2 s for a row lock (API.md "Deadlines"): a
+ *   booking held by a stuck transaction answers 409 + Retry-After, and one tenant's stuck row
+ *   cannot tie up the workers every other tenant needs. */
+#define LB_DB_LOCK_TIMEOUT_MS 2000
 #define LB_DB_SESSION_OPTIONS                                                                      \
-    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off"
+    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off "     \
+    "-c lock_timeout=2000"
 
 /* Connects or reconnects if needed and prepares every statement. LB_OK or LB_UNAVAILABLE.
  * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled

@@ -444,7 +444,10 @@ int lb_status_http(enum lb_status st)
     case LB_CONFLICT:
         return 409;
     case LB_UNAVAILABLE:
+    case LB_READ_ONLY:
         return 503;
+    case LB_BUSY:
+        return 409;
     case LB_INTERNAL:
         break;
     }
@@ -458,6 +461,14 @@ void lb_response_status_error(struct lb_response *res, enum lb_status st, int re
     switch (st) {
     case LB_UNAVAILABLE:
         lb_response_error(res, status, "database unavailable, retry later");
+        lb_response_header(res, "Retry-After", "%d", retry_after);
+        break;
+    case LB_READ_ONLY:
+        lb_response_error(res, status, "database is not accepting writes, retry later");
+        lb_response_header(res, "Retry-After", "%d", retry_after);
+        break;
+    case LB_BUSY:
+        lb_response_error(res, status, "%s", what ? what : "The record is being changed, retry");
         lb_response_header(res, "Retry-After", "%d", retry_after);
         break;
     case LB_INTERNAL:

@@ -176,4 +176,36 @@ enum lb_status lb_parse_tenant_create(json_object *body, struct lb_tenant_input 
 enum lb_status lb_parse_tenant_update(json_object *body, struct lb_tenant_input *in,
                                       struct lb_msgs *msgs);
 
+/* POST /webhooks {url, events, description?} and PATCH /webhooks/:id (any of url, events,
+ * description, enabled). url: a webhook URL as lb_webhook_url_check (net_check.h) judges it
+ * with allow_hosts (the webhook_allow_hosts of leadbook.conf), one message per URL naming the
+ * first rule it breaks; events: a non-empty array of distinct names of LB_WEBHOOK_EVENTS, kept
+ * in the given order; description: any text of at most 500 characters (not trimmed; "" is
+ * the default); enabled: a boolean (PATCH only). */
+#define LB_WEBHOOK_URL_MAX_CHARS 2048
+#define LB_WEBHOOK_DESCRIPTION_MAX_CHARS 500
+#define LB_WEBHOOK_EVENT_COUNT 3
+#define LB_WEBHOOK_HAS_URL 0x1u
+#define LB_WEBHOOK_HAS_EVENTS 0x2u
+#define LB_WEBHOOK_HAS_DESCRIPTION 0x4u
+#define LB_WEBHOOK_HAS_ENABLED 0x8u
+
+struct lb_webhook_input {
+    unsigned present; /* LB_WEBHOOK_HAS_* */
+    char url[LB_WEBHOOK_URL_MAX_CHARS + 1];
+    /* the events as a PostgreSQL text[] literal in the given order, e.g.
+     * "{booking.created,booking.rescheduled}" */
+    char events[96];
+    char description[LB_WEBHOOK_DESCRIPTION_MAX_CHARS * 4 + 1];
+    int enabled;
+};
+/* The event names, in API.md's order; NULL past the last. */
+const char *lb_webhook_event_name(size_t i);
+enum lb_status lb_parse_webhook_create(json_object *body, const char *allow_hosts,
+                                       struct lb_webhook_input *in, struct lb_msgs *msgs);
+enum lb_status lb_parse_webhook_update(json_object *body, const char *allow_hosts,
+                                       struct lb_webhook_input *in, struct lb_msgs *msgs);
+/* POST /webhooks/:id/rotate-secret takes no fields: {} (or no body at all). */
+enum lb_status lb_parse_webhook_rotate(json_object *body, struct lb_msgs *msgs);
+
 #endif

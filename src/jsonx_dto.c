@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonx_fields.h"
+
 /* A member of the body: absent, present (v may be NULL for a JSON null). */
 struct field {
     int present;
@@ -28,9 +30,9 @@ static const char *field_string(struct field f, size_t *len)
     return json_object_get_string(f.v);
 }
 
-/* "property X should not exist" for every member not in known[] (in body order). */
-static void reject_unknown(json_object *body, const char *const *known, size_t nknown,
-                           struct lb_msgs *msgs)
+/* jsonx_fields.h */
+void lb_json_reject_unknown(json_object *body, const char *const *known, size_t nknown,
+                            struct lb_msgs *msgs)
 {
     json_object_object_foreach(body, key, val)
     {
@@ -196,7 +198,7 @@ enum lb_status lb_parse_lead_create(json_object *body, struct lb_lead_input *in,
         lb_msgs_add(msgs, "body must be a JSON object");
         return LB_INVALID;
     }
-    reject_unknown(body, known, sizeof known / sizeof known[0], msgs);
+    lb_json_reject_unknown(body, known, sizeof known / sizeof known[0], msgs);
 
     check_uuid(get_field(body, "agentId"), "agentId", 1, in->agent_id, msgs);
 
@@ -232,7 +234,7 @@ enum lb_status lb_parse_status_change(json_object *body, struct lb_status_input 
         lb_msgs_add(msgs, "body must be a JSON object");
         return LB_INVALID;
     }
-    reject_unknown(body, known, 1, msgs);
+    lb_json_reject_unknown(body, known, 1, msgs);
     size_t len = 0;
     struct field f = get_field(body, "status");
     const char *s = field_string(f, &len);
@@ -257,7 +259,7 @@ static enum lb_status parse_agent(json_object *body, struct lb_agent_input *in,
         lb_msgs_add(msgs, "body must be a JSON object");
         return LB_INVALID;
     }
-    reject_unknown(body, known, sizeof known / sizeof known[0], msgs);
+    lb_json_reject_unknown(body, known, sizeof known / sizeof known[0], msgs);
 
     const char *s = NULL;
     size_t start = 0, tlen = 0;
@@ -325,7 +327,7 @@ static enum lb_status parse_tenant(json_object *body, struct lb_tenant_input *in
         lb_msgs_add(msgs, "body must be a JSON object");
         return LB_INVALID;
     }
-    reject_unknown(body, known, with_user ? 2 : 1, msgs);
+    lb_json_reject_unknown(body, known, with_user ? 2 : 1, msgs);
     const char *s = NULL;
     size_t start = 0, tlen = 0;
     if (with_user) {
@@ -371,7 +373,7 @@ enum lb_status lb_parse_reschedule(json_object *body, struct lb_change_input *in
         lb_msgs_add(msgs, "body must be a JSON object");
         return LB_INVALID;
     }
-    reject_unknown(body, known, 1, msgs);
+    lb_json_reject_unknown(body, known, 1, msgs);
     in->reschedule = 1;
     check_scheduled_at(get_field(body, "scheduledAt"), &in->scheduled_at_us, msgs, now_us);
     return lb_msgs_count(msgs) + msgs->dropped == before ? LB_OK : LB_INVALID;
@@ -389,7 +391,7 @@ enum lb_status lb_parse_prospect_change(json_object *body, struct lb_change_inpu
         lb_msgs_add(msgs, "body must be a JSON object");
         return LB_INVALID;
     }
-    reject_unknown(body, known, 2, msgs);
+    lb_json_reject_unknown(body, known, 2, msgs);
     struct field status = get_field(body, "status"), when = get_field(body, "scheduledAt");
     if (status.present == when.present) {
         lb_msgs_add(msgs, "body must have exactly one of status and scheduledAt");

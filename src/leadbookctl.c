@@ -1,5 +1,5 @@
-/* leadbookctl: the operator CLI (API.md "Operator CLI"): migrations, tenants, keys, agents and
- * the expiry sweep. JSON on stdout; on failure one clear line on stderr and exit status 1
+/* leadbookctl: the operator CLI (API.md "Operator CLI"): migrations, tenants, keys, agents, the
+ * expiry sweep and the webhook deliverer (src/webhook_deliver.c). JSON on stdout; on failure one clear line on stderr and exit status 1
  * (2 for bad usage). */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "store/idempotency.h"
 #include "store/keys.h"
 #include "store/tenants.h"
+#include "webhook_deliver.h"
 
 #define EXIT_USAGE 2
 #define MAX_MIGRATIONS 1000
@@ -34,7 +35,8 @@ static const char usage_text[] =
     "  key list --tenant ID | --booking-page\n"
     "  agent create --tenant ID --name N --knowledge TEXT [--link-expiry-hours H]\n"
     "  purge\n"
-    "  expire\n";
+    "  expire\n"
+    "  webhooks run [--once]\n";
 
 static int usage(const char *why)
 {
@@ -59,6 +61,10 @@ static const char *status_text(enum lb_status s)
         return "conflict";
     case LB_UNAVAILABLE:
         return "database unavailable";
+    case LB_BUSY:
+        return "a row it needs is locked by another transaction";
+    case LB_READ_ONLY:
+        return "the database does not accept writes";
     case LB_INTERNAL:
         return "internal error";
     }
@@ -459,6 +465,23 @@ static int run(struct lb_db *db, const char *sql_dir, int argc, char **argv)
     return rc;
 }
 
+/* The deliverer is a service, not a one-shot command: it logs (key=value lines, at log_level)
+ * instead of printing JSON, and makes its own connections. */
+static int cmd_webhooks(const struct lb_config *cfg, const char *conninfo, int argc, char **argv)
+{
+    int rest = argc - 1;
+    int once = rest > 0 ? take_flag(&rest, argv + 1, "--once") : 0;
+    if (argc < 1 || strcmp(argv[0], "run") != 0 || rest != 0 || once > 1)
+        return usage("webhooks needs run [--once]");
+    int level = lb_log_level_parse(cfg->log_level);
+    lb_log_init("leadbook-webhooks", level < 0 ? LB_LOG_INFO : (enum lb_log_level)level);
+    struct lb_webhook_deliver_options opt = {.conninfo = conninfo,
+                                             .connect_timeout_s = cfg->db_connect_timeout,
+                                             .allow_hosts = cfg->webhook_allow_hosts,
+                                             .once = once};
+    return lb_webhook_deliver_run(&opt);
+}
+
 int main(int argc, char **argv)
 {
     const char *db_arg = NULL, *config_path = NULL, *sql_dir_arg = NULL;
@@ -490,6 +513,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "leadbookctl: %s\n", err);
         return EXIT_FAILURE;
     }
+    if (strcmp(argv[i], "webhooks") == 0)
+        return cmd_webhooks(&cfg, db_arg ? db_arg : cfg.db, argc - i - 1, argv + i + 1);
     struct lb_db_options opt = {
         .conninfo = db_arg ? db_arg : cfg.db,
         .connect_timeout_s = cfg.db_connect_timeout,

@@ -10,6 +10,8 @@ enum lb_status {
     LB_NOT_FOUND,   /* no such row in the caller's tenant (404) */
     LB_CONFLICT,    /* unique violation, refused transition (409) */
     LB_UNAVAILABLE, /* database down or unreachable (503 + Retry-After) */
+    LB_BUSY,        /* a row lock not granted within lock_timeout (409 + Retry-After) */
+    LB_READ_ONLY,   /* the database does not accept writes: read-only, a standby (503) */
     LB_INTERNAL,    /* anything else (500, no detail in the body) */
 };
 

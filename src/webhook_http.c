@@ -2,23 +2,32 @@
  * request: no connection is reused, so every connection goes through the address check. */
 #include "webhook_http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "lb_build.h"
-#include "webhook_addr.h"
+#include "net_check.h"
 
 #define USER_AGENT "leadbook-webhooks/" PACKAGE_VERSION
 
 struct xfer {
-    const char *host;
     int check_addresses;
     char refused_addr[64]; /* the first address refused, "" if none */
     char excerpt[160];
     size_t excerpt_len;
 };
+
+static void addr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)len))
+        snprintf(out, len, "?");
+}
 
 /* Every socket curl opens to connect comes here with the address it is for: the one place where
  * what was resolved (by curl, at this moment) meets what is connected to. */
@@ -27,9 +36,9 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
     struct xfer *x = clientp;
     if (purpose != CURLSOCKTYPE_IPCXN)
         return CURL_SOCKET_BAD;
-    if (x->check_addresses && !lb_webhook_addr_public(&a->addr, a->addrlen)) {
+    if (x->check_addresses && !lb_addr_is_public(&a->addr)) {
         if (!x->refused_addr[0])
-            lb_webhook_addr_text(&a->addr, a->addrlen, x->refused_addr, sizeof x->refused_addr);
+            addr_text(&a->addr, x->refused_addr, sizeof x->refused_addr);
         return CURL_SOCKET_BAD;
     }
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
@@ -58,30 +67,55 @@ void lb_webhook_http_cleanup(void)
     curl_global_cleanup();
 }
 
-/* Parses the url as curl will use it; fills host and says whether it may be sent at all. */
-static int check_url(CURLU *u, const struct lb_webhook_request *rq, char **host,
-                     struct lb_webhook_result *res)
+static const char *url_error_text(enum lb_url_error e)
 {
-    char *scheme = NULL, *user = NULL;
-    int rc = -1;
-    if (curl_url_set(u, CURLUPART_URL, rq->url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) {
-        snprintf(res->error, sizeof res->error, "the url is not a valid absolute URL");
-    } else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        snprintf(res->error, sizeof res->error, "the url carries credentials");
-    } else if (strcmp(scheme, "https") != 0 &&
-               !(strcmp(scheme, "http") == 0 && lb_webhook_host_allowed(rq->allow_hosts, *host))) {
-        snprintf(res->error, sizeof res->error,
-                 "scheme %.16s of host %.100s is not allowed (https only; http only for "
-                 "webhook_allow_hosts)",
-                 scheme, *host);
-    } else {
-        rc = 0;
+    switch (e) {
+    case LB_URL_OK:
+        return "ok";
+    case LB_URL_TOO_LONG:
+        return "the url is too long";
+    case LB_URL_SYNTAX:
+        return "the url is not a valid absolute http(s) URL";
+    case LB_URL_SCHEME:
+        return "the url is not https (plain http only for webhook_allow_hosts)";
+    case LB_URL_USERINFO:
+        return "the url carries credentials";
+    case LB_URL_FRAGMENT:
+        return "the url has a fragment";
+    case LB_URL_NOT_PUBLIC:
+        return "not public";
     }
-    curl_free(scheme);
-    curl_free(user);
-    return rc;
+    return "the url is refused";
+}
+
+/* Checks the url by the API's own rules (net_check) and rebuilds it from the parsed parts, so
+ * that curl connects to the very host, port and target that were checked (no difference
+ * between two URL parsers to exploit). 0, or -1 with res->error set. */
+static int check_url(const struct lb_webhook_request *rq, char *out, size_t outlen, char *host,
+                     size_t hostlen, int *allowed, struct lb_webhook_result *res)
+{
+    struct lb_url u;
+    enum lb_url_error e = lb_webhook_url_check(rq->url, rq->allow_hosts, &u, allowed);
+    if (e == LB_URL_NOT_PUBLIC) {
+        struct lb_url p;
+        const char *h = lb_url_parse(rq->url, &p) == LB_URL_OK ? p.host : "?";
+        snprintf(res->error, sizeof res->error, "%s %.100s is not public",
+                 lb_host_is_localhost_name(h) ? "host" : "address", h);
+        return -1;
+    }
+    if (e != LB_URL_OK) {
+        snprintf(res->error, sizeof res->error, "%s", url_error_text(e));
+        return -1;
+    }
+    int v6 = u.host_ip == 6;
+    int n = snprintf(out, outlen, "%s://%s%s%s:%u%s", u.https ? "https" : "http", v6 ? "[" : "",
+                     u.host, v6 ? "]" : "", u.port, u.target);
+    if (n < 0 || (size_t)n >= outlen) {
+        snprintf(res->error, sizeof res->error, "the url is too long");
+        return -1;
+    }
+    snprintf(host, hostlen, "%s", u.host);
+    return 0;
 }
 
 static void set_error(struct lb_webhook_result *res, CURLcode rc, const char *errbuf)
@@ -97,20 +131,19 @@ void lb_webhook_post(const struct lb_webhook_request *rq, struct lb_webhook_resu
     memset(res, 0, sizeof *res);
     struct xfer x;
     memset(&x, 0, sizeof x);
-    char *host = NULL;
-    CURLU *u = curl_url();
-    CURL *c = u ? curl_easy_init() : NULL;
-    if (!c) {
-        snprintf(res->error, sizeof res->error, "out of memory");
-        curl_url_cleanup(u);
+    char url[LB_URL_MAX_LEN + 300];
+    char host[LB_URL_HOST_MAX_LEN + 1];
+    int allowed = 0;
+    if (check_url(rq, url, sizeof url, host, sizeof host, &allowed, res) != 0) {
+        res->refused = 1;
         return;
     }
-    if (check_url(u, rq, &host, res) != 0) {
-        res->refused = 1;
-        goto done;
+    x.check_addresses = !allowed;
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(res->error, sizeof res->error, "out of memory");
+        return;
     }
-    x.host = host;
-    x.check_addresses = !lb_webhook_host_allowed(rq->allow_hosts, host);
 
     char h_id[128], h_ts[64], h_sig[160];
     snprintf(h_id, sizeof h_id, "webhook-id: %s", rq->event_id);
@@ -130,7 +163,7 @@ void lb_webhook_post(const struct lb_webhook_request *rq, struct lb_webhook_resu
     }
     char errbuf[CURL_ERROR_SIZE] = "";
     long timeout = rq->timeout_ms > 0 ? rq->timeout_ms : LB_WEBHOOK_TIMEOUT_MS;
-    curl_easy_setopt(c, CURLOPT_CURLU, u);
+    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* a 3xx is a failure */
@@ -175,7 +208,5 @@ void lb_webhook_post(const struct lb_webhook_request *rq, struct lb_webhook_resu
     if (!res->ok)
         snprintf(res->excerpt, sizeof res->excerpt, "%s", x.excerpt);
 done:
-    curl_free(host);
     curl_easy_cleanup(c);
-    curl_url_cleanup(u);
 }

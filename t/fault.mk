@@ -8,7 +8,7 @@ FAULT_LDADD = $(UNIT_LDADD) -lpthread
 
 FAULT_TESTS = t/security/check_log_path t/security/check_security t/security/check_nginx_logs \
 	t/security/check_ratelimit t/fault/check_fault_harness t/fault/check_pg_restart \
-	t/fault/check_pg_restart_idle t/fault/check_idem_kill
+	t/fault/check_pg_restart_idle t/fault/check_idem_kill t/fault/check_deadlines
 # No expected failures: the two bugs these tests found (idle connection after a PostgreSQL
 # restart; tokens in nginx's access log) are fixed.
 
@@ -29,6 +29,9 @@ t_fault_check_pg_restart_idle_LDADD = $(FAULT_LDADD)
 t_fault_check_idem_kill_SOURCES = t/fault/check_idem_kill.c $(FAULT_SUPPORT)
 t_fault_check_idem_kill_CFLAGS = $(FAULT_CFLAGS)
 t_fault_check_idem_kill_LDADD = $(FAULT_LDADD)
+t_fault_check_deadlines_SOURCES = t/fault/check_deadlines.c $(FAULT_SUPPORT)
+t_fault_check_deadlines_CFLAGS = $(FAULT_CFLAGS)
+t_fault_check_deadlines_LDADD = $(FAULT_LDADD)
 t_security_check_log_path_SOURCES = t/security/check_log_path.c
 t_security_check_log_path_CFLAGS = $(UNIT_CFLAGS)
 t_security_check_log_path_LDADD = $(UNIT_LDADD)

@@ -18,6 +18,7 @@ FUZZ_CORE_SRC = src/log.c src/config.c src/buf.c src/arena.c src/http.c src/rout
 	src/validate_cursor.c src/jsonx.c src/jsonx_dto.c src/api/routes.c src/api/common.c \
 	src/api/health.c src/api/leads.c src/api/bookings.c src/api/agents.c src/api/tenants.c src/api/idempotency.c src/api/booking_changes.c \
 	src/auth_jwt.c
+FUZZ_CORE_SRC += src/net_check.c src/jsonx_webhooks.c src/api/webhooks.c
 
 noinst_LIBRARIES += t/fuzz/libfuzzcore.a
 t_fuzz_libfuzzcore_a_SOURCES = $(FUZZ_CORE_SRC) t/fuzz/fuzz_common.c t/fuzz/fuzz_common.h \
@@ -27,6 +28,7 @@ t_fuzz_libfuzzcore_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 FUZZ_TARGETS = t/fuzz/fuzz_query t/fuzz/fuzz_params t/fuzz/fuzz_json t/fuzz/fuzz_time \
 	t/fuzz/fuzz_email t/fuzz/fuzz_utf8 t/fuzz/fuzz_bearer t/fuzz/fuzz_cursor \
 	t/fuzz/fuzz_scalars t/fuzz/fuzz_request t/fuzz/fuzz_jwt
+FUZZ_TARGETS += t/fuzz/fuzz_url
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 t_fuzz_fuzz_query_SOURCES = t/fuzz/fuzz_query.c
@@ -73,6 +75,11 @@ t_fuzz_fuzz_jwt_SOURCES = t/fuzz/fuzz_jwt.c t/lib/jwtsign.c t/lib/jwtsign.h
 t_fuzz_fuzz_jwt_CFLAGS = $(FUZZ_COMPILE_FLAGS) -I$(top_srcdir)/t/lib
 t_fuzz_fuzz_jwt_LDFLAGS = $(FUZZ_LINK_FLAGS)
 t_fuzz_fuzz_jwt_LDADD = $(FUZZ_LINK_LIBS)
+
+t_fuzz_fuzz_url_SOURCES = t/fuzz/fuzz_url.c
+t_fuzz_fuzz_url_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+t_fuzz_fuzz_url_LDFLAGS = $(FUZZ_LINK_FLAGS)
+t_fuzz_fuzz_url_LDADD = $(FUZZ_LINK_LIBS)
 
 fuzz-targets: $(FUZZ_TARGETS)
 else

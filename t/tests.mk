@@ -33,3 +33,11 @@ t_e2e_check_process_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_process_LDADD = $(UNIT_LDADD)
 TESTS += t/e2e/check_process
 EXTRA_DIST += t/lib/pgctl t/lib/with-pg
+
+# The webhook deliverer's pure parts: Standard Webhooks signatures, the retry schedule.
+check_PROGRAMS += t/unit/check_webhook_sign
+t_unit_check_webhook_sign_SOURCES = t/unit/check_webhook_sign.c src/webhook_sign.c \
+	src/webhook_sign.h
+t_unit_check_webhook_sign_CFLAGS = $(UNIT_CFLAGS)
+t_unit_check_webhook_sign_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/check_webhook_sign

@@ -38,6 +38,14 @@ void lb_api_agent_by_link(struct lb_ctx *ctx);
 void lb_api_agent_update(struct lb_ctx *ctx);
 void lb_api_agent_delete(struct lb_ctx *ctx);
 
+void lb_api_webhook_create(struct lb_ctx *ctx);
+void lb_api_webhook_list(struct lb_ctx *ctx);
+void lb_api_webhook_get(struct lb_ctx *ctx);
+void lb_api_webhook_update(struct lb_ctx *ctx);
+void lb_api_webhook_delete(struct lb_ctx *ctx);
+void lb_api_webhook_rotate(struct lb_ctx *ctx);
+void lb_api_webhook_deliveries(struct lb_ctx *ctx);
+
 /* Each check below answers the request itself (an error response) and returns -1 when the
  * input is refused; 0 means go on. */
 

@@ -1,6 +1,7 @@
-/* api/health: liveness (no database call) and the process-test hooks. */
+/* api/health: liveness (no database call), readiness (through the store) and the
+ * process-test hooks. */
 #include "api.h"
-#include "db.h"
+#include "store/health.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -12,12 +13,14 @@ void lb_api_healthz(struct lb_ctx *ctx)
     lb_buf_puts(&ctx->res->body, "{\"status\":\"ok\"}");
 }
 
-/* Readiness: a real round trip to the database. */
+/* Readiness: a real round trip to the database, which must also accept writes (API.md: a
+ * read-only database or a standby after a failover is not ready). */
 void lb_api_readyz(struct lb_ctx *ctx)
 {
-    enum lb_status st = ctx->app->db ? lb_db_ping(ctx->app->db) : LB_UNAVAILABLE;
+    enum lb_status st = ctx->app->db ? store_health_check(ctx->app->db) : LB_UNAVAILABLE;
     if (st != LB_OK) {
-        lb_response_status_error(ctx->res, LB_UNAVAILABLE, ctx->app->cfg->retry_after, NULL);
+        lb_response_status_error(ctx->res, st == LB_READ_ONLY ? st : LB_UNAVAILABLE,
+                                 ctx->app->cfg->retry_after, NULL);
         return;
     }
     lb_response_json(ctx->res, 200);

@@ -3,8 +3,13 @@
  * status, and the answer is checked against the documented response (required headers, body
  * schema: types, required keys, no undocumented keys where additionalProperties is false,
  * formats, const/enum, integer bounds). A documented status this program cannot produce, and a
- * status it produces that is not documented, both fail. The document is YAML in its
- * JSON-compatible flow style (after "#" comment lines), read with json-c. */
+ * status it produces that is not documented, both fail. Every write (POST, PATCH) is also sent
+ * with an Idempotency-Key: its retry must be the stored answer byte for byte (2xx, 404, a refused
+ * change) with Idempotent-Replayed: true, the key on another request a 422, the request while
+ * the key's first one runs a 409 with Retry-After: 1 that is not stored; no body at all must be
+ * a 400 naming the missing fields. The rules of the booking changes and the history that the
+ * document names are checked too. The document is YAML in its JSON-compatible flow style (after
+ * "#" comment lines), read with json-c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1227,8 +1232,7 @@ static int booking_variants(const char *tmpl, const char *method, int status, js
                 TARGET();
                 variant(resp, 200, NULL, NULL, m, path, "{\"status\":\"CANCELLED\"}", NULL, ctx,
                         "PENDING -> CANCELLED");
-                n++;
-                n += 3;
+                n += 4;
             }
             e2e_free(&r1);
             n += 2;

@@ -7,8 +7,8 @@
  * Input: up to MAX_REQUESTS records separated by a 0x1e byte. A record is parameter lines
  * ("KEY=VALUE"; escapes "\n", "\r", "\\", "\xHH"), an empty line, then the body. A parameter
  * line starting with '@' controls the store stub for that request (store_stub.c):
- *   @<letters>[:text]  o n c u i e: answer OK / NOT_FOUND / CONFLICT / UNAVAILABLE / INVALID /
- *                      INTERNAL; m: another page; r: key revoked; g: reconnected;
+ *   @<letters>[:text]  o n c u i e b w: answer OK / NOT_FOUND / CONFLICT / UNAVAILABLE / INVALID /
+ *                      INTERNAL / BUSY / READ_ONLY; m: another page; r: key revoked; g: reconnected;
  *                      t: text as scheduledAt; P C M X K: booking status; < >: cursor time.
  * The key the stub accepts is STUB_KEY ("Authorization: Bearer " STUB_KEY).
  *
@@ -174,8 +174,8 @@ static void check_response(const struct lb_request *req, const struct lb_respons
         FUZZ_ASSERT(allowed_status(st), "status %d for %s %s", st, req->method_name, req->path);
     }
     FUZZ_ASSERT(!(st == 401 && seen->credential), "the live key was refused (401)");
-    if (st == 503)
-        FUZZ_ASSERT(header_present(res, "Retry-After: "), "503 without Retry-After");
+    if (st == 503 || seen->data_status == LB_BUSY)
+        FUZZ_ASSERT(header_present(res, "Retry-After: "), "%d without Retry-After", st);
     if (st == 401)
         FUZZ_ASSERT(header_present(res, "WWW-Authenticate: Bearer"), "401 without challenge");
     if (st == 405 || (st == 204 && req->method == LB_METHOD_OPTIONS))

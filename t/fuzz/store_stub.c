@@ -9,12 +9,16 @@
 #include "db.h"
 #include "fuzz_common.h"
 #include "digest.h"
+#include "jsonx.h"
+#include "net_check.h"
 #include "store/agents.h"
 #include "store/booking_changes.h"
 #include "store/bookings.h"
+#include "store/health.h"
 #include "store/keys.h"
 #include "store/leads.h"
 #include "store/tenants.h"
+#include "store/webhooks.h"
 #include "store/util.h"
 #include "validate.h"
 
@@ -85,6 +89,12 @@ void stub_parse_control(const char *line, struct stub_control *c)
             break;
         case 'e':
             c->answer = LB_INTERNAL;
+            break;
+        case 'b':
+            c->answer = LB_BUSY;
+            break;
+        case 'w':
+            c->answer = LB_READ_ONLY;
             break;
         case 'm':
             c->more = 1;
@@ -869,5 +879,205 @@ enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id,
         lb_buf_puts(out, "[{\"id\":\"" BOOKING_ID "\",\"kind\":\"status\",\"fromStatus\":null,"
                          "\"toStatus\":\"PENDING\",\"fromScheduledAt\":null,\"toScheduledAt\":null,"
                          "\"at\":" TS ",\"by\":{\"kind\":\"key\",\"id\":\"" STUB_KEY_ID "\"}}]");
+    return st;
+}
+
+/* ---- store/health.h --------------------------------------------------------------------------- */
+
+enum lb_status store_health_check(struct lb_db *db)
+{
+    (void)db;
+    seen.data_calls++;
+    seen.data_status = ctl.answer == LB_READ_ONLY ? LB_READ_ONLY
+                       : ctl.answer == LB_OK      ? LB_OK
+                                                  : LB_UNAVAILABLE;
+    if (seen.data_status == LB_UNAVAILABLE)
+        seen.unavailable = 1;
+    return seen.data_status;
+}
+
+/* ---- store/webhooks.h ------------------------------------------------------------------------ */
+
+const struct lb_db_stmt_set store_webhooks_statements = {NULL, 0};
+
+#define WEBHOOK_ID "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716"
+#define WEBHOOK_SECRET "whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXY="
+
+/* What the handlers may pass: a URL the parser accepts, a text[] literal of distinct known
+ * event names, a description of at most 500 characters, a fresh whsec_ secret. */
+static void check_webhook_fields(const char *url, const char *events, const char *description)
+{
+    struct lb_url u;
+    if (url)
+        FUZZ_ASSERT(lb_url_parse(url, &u) == LB_URL_OK, "store got url \"%s\"", url);
+    if (events) {
+        size_t n = strlen(events);
+        FUZZ_ASSERT(n >= 2 && events[0] == '{' && events[n - 1] == '}', "store got events \"%s\"",
+                    events);
+        int seen_event[LB_WEBHOOK_EVENT_COUNT] = {0}, count = 0;
+        for (const char *p = events + 1; p < events + n - 1;) {
+            size_t len = strcspn(p, ",}"), k = 0;
+            while (lb_webhook_event_name(k) && (strlen(lb_webhook_event_name(k)) != len ||
+                                                strncmp(p, lb_webhook_event_name(k), len) != 0))
+                k++;
+            FUZZ_ASSERT(lb_webhook_event_name(k) && !seen_event[k], "store got events \"%s\"",
+                        events);
+            seen_event[k] = 1;
+            count++;
+            p += len + (p[len] == ',');
+        }
+        FUZZ_ASSERT(count >= 1, "store got no events");
+    }
+    if (description)
+        check_text("description", description, 0, 500);
+}
+
+static void check_secret(const char *secret)
+{
+    FUZZ_ASSERT(secret && strlen(secret) == 50 && strncmp(secret, "whsec_", 6) == 0 &&
+                    secret[49] == '=',
+                "store got secret \"%s\"", secret ? secret : "(null)");
+}
+
+static void put_webhook(struct lb_buf *out, int created)
+{
+    lb_buf_puts(out, "{\"id\":\"" WEBHOOK_ID "\",\"url\":\"https://hooks.example.com/x\","
+                     "\"events\":[\"booking.created\"],\"description\":");
+    put_text(out);
+    if (created)
+        lb_buf_puts(out,
+                    ",\"secret\":\"" WEBHOOK_SECRET "\",\"enabled\":true,\"createdAt\":" TS "}");
+    else
+        lb_buf_puts(out, ",\"enabled\":true,\"createdAt\":" TS ",\"updatedAt\":" TS
+                         ",\"disabledReason\":null,\"failingSince\":null,"
+                         "\"previousSecretExpiresAt\":null}");
+}
+
+enum lb_status store_webhook_create(struct lb_db *db, const char *tenant_id, const char *url,
+                                    const char *events, const char *description, const char *secret,
+                                    struct lb_buf *out)
+{
+    (void)db;
+    FUZZ_ASSERT(url && events, "store_webhook_create without url or events");
+    check_webhook_fields(url, events, description);
+    check_secret(secret);
+    enum lb_status st = tenant_call("store_webhook_create", tenant_id);
+    if (st == LB_OK)
+        put_webhook(out, 1);
+    return st;
+}
+
+enum lb_status store_webhook_list(struct lb_db *db, const char *tenant_id, struct lb_buf *out)
+{
+    (void)db;
+    enum lb_status st = tenant_call("store_webhook_list", tenant_id);
+    if (st == LB_OK) {
+        lb_buf_putc(out, '[');
+        put_webhook(out, 0);
+        lb_buf_putc(out, ']');
+    }
+    return st;
+}
+
+enum lb_status store_webhook_get(struct lb_db *db, const char *tenant_id, const char *webhook_id,
+                                 struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("webhook id", webhook_id);
+    enum lb_status st = tenant_call("store_webhook_get", tenant_id);
+    if (st == LB_OK)
+        put_webhook(out, 0);
+    return st;
+}
+
+enum lb_status store_webhook_update(struct lb_db *db, const char *tenant_id, const char *webhook_id,
+                                    const char *url, const char *events, const char *description,
+                                    int enabled, struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("webhook id", webhook_id);
+    check_webhook_fields(url, events, description);
+    FUZZ_ASSERT(enabled >= -1 && enabled <= 1, "store got enabled %d", enabled);
+    enum lb_status st = tenant_call("store_webhook_update", tenant_id);
+    if (st == LB_OK)
+        put_webhook(out, 0);
+    return st;
+}
+
+enum lb_status store_webhook_delete(struct lb_db *db, const char *tenant_id, const char *webhook_id)
+{
+    (void)db;
+    check_uuid("webhook id", webhook_id);
+    return tenant_call("store_webhook_delete", tenant_id);
+}
+
+enum lb_status store_webhook_rotate(struct lb_db *db, const char *tenant_id, const char *webhook_id,
+                                    const char *secret, struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("webhook id", webhook_id);
+    check_secret(secret);
+    enum lb_status st = tenant_call("store_webhook_rotate", tenant_id);
+    if (st == LB_OK)
+        lb_buf_puts(out, "{\"secret\":\"" WEBHOOK_SECRET "\",\"previousSecretExpiresAt\":" TS "}");
+    return st;
+}
+
+enum lb_status store_webhook_create_idem(struct lb_db *db, const char *tenant_id, const char *url,
+                                         const char *events, const char *description,
+                                         const char *secret, struct store_idem *idem,
+                                         struct lb_buf *out)
+{
+    check_idem(idem, 0);
+    return idem_new(store_webhook_create(db, tenant_id, url, events, description, secret, out),
+                    idem, 201);
+}
+
+enum lb_status store_webhook_update_idem(struct lb_db *db, const char *tenant_id,
+                                         const char *webhook_id, const char *url,
+                                         const char *events, const char *description, int enabled,
+                                         struct store_idem *idem, struct lb_buf *out)
+{
+    check_idem(idem, 1);
+    return idem_new(
+        store_webhook_update(db, tenant_id, webhook_id, url, events, description, enabled, out),
+        idem, 200);
+}
+
+enum lb_status store_webhook_rotate_idem(struct lb_db *db, const char *tenant_id,
+                                         const char *webhook_id, const char *secret,
+                                         struct store_idem *idem, struct lb_buf *out)
+{
+    check_idem(idem, 1);
+    return idem_new(store_webhook_rotate(db, tenant_id, webhook_id, secret, out), idem, 200);
+}
+
+enum lb_status store_webhook_deliveries(struct lb_db *db, const char *tenant_id,
+                                        const char *webhook_id, int limit,
+                                        const struct store_cursor *after, struct store_cursor *next,
+                                        int *has_more, struct lb_buf *out)
+{
+    (void)db;
+    check_uuid("webhook id", webhook_id);
+    FUZZ_ASSERT(limit >= 1 && limit <= 1000, "store got limit %d", limit);
+    if (after) {
+        check_uuid("cursor id", after->id);
+        FUZZ_ASSERT(after->created_us >= LB_TIME_MIN_US && after->created_us <= LB_TIME_MAX_US,
+                    "store got cursor time %lld", (long long)after->created_us);
+    }
+    FUZZ_ASSERT(next && has_more, "store_webhook_deliveries without next/has_more");
+    enum lb_status st = tenant_call("store_webhook_deliveries", tenant_id);
+    if (st == LB_OK) {
+        lb_buf_puts(out, "[{\"id\":\"" BOOKING_ID "\",\"eventId\":\"" LEAD_ID
+                         "\",\"event\":\"booking.created\",\"attempt\":1,"
+                         "\"status\":\"pending\",\"responseStatus\":null,\"error\":");
+        put_text(out);
+        lb_buf_puts(out, ",\"createdAt\":" TS ",\"nextAttemptAt\":" TS ",\"deliveredAt\":null}]");
+        *has_more = ctl.more;
+        if (ctl.more) {
+            next->created_us = ctl.next_created_us;
+            memcpy(next->id, BOOKING_ID, sizeof next->id);
+        }
+    }
     return st;
 }
