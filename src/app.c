@@ -119,11 +119,32 @@ static void test_pause(const struct lb_request *req)
     }
 }
 
+/* A request that waited in the queue longer than nginx waits for its answer: its client got a
+ * 504 already, so running it now could only make a write the client was told failed (API.md
+ * "Deadlines"). */
+static int past_deadline(const struct lb_app *app, const struct lb_request *req)
+{
+    if (app->cfg->request_deadline <= 0 || req->started_ms <= 0)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t waited = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - req->started_ms;
+    if (waited < (int64_t)app->cfg->request_deadline * 1000)
+        return 0;
+    lb_log(LB_LOG_WARN, "deadline_passed", "rid=%s waited_ms=%lld", req->request_id,
+           (long long)waited);
+    return 1;
+}
+
 void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_response *res)
 {
     struct lb_ctx ctx = {.app = app, .req = req, .res = res};
     res->head_only = req->method == LB_METHOD_HEAD;
 
+    if (past_deadline(app, req)) {
+        lb_response_status_error(res, LB_UNAVAILABLE, app->cfg->retry_after, NULL);
+        return;
+    }
     if (req->path_error) {
         lb_response_error(res, 400, "Malformed request path");
         return;

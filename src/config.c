@@ -34,6 +34,7 @@ static const struct key_spec keys[] = {
     {"max_requests", NUM(KEY_LONG, max_requests, 0, LONG_MAX)},
     {"request_timeout", NUM(KEY_INT, request_timeout, 0, 86400)},
     {"shutdown_timeout", NUM(KEY_INT, shutdown_timeout, 0, 3600)},
+    {"request_deadline", NUM(KEY_INT, request_deadline, 0, 86400)},
     {"max_body_bytes", NUM(KEY_SIZE, max_body_bytes, 1, 64L * 1024 * 1024)},
     {"db", STR(db)},
     {"db_connect_timeout", NUM(KEY_INT, db_connect_timeout, 1, 600)},
@@ -58,6 +59,7 @@ void lb_config_defaults(struct lb_config *cfg)
     cfg->max_requests = 100000;
     cfg->request_timeout = 30;
     cfg->shutdown_timeout = 20;
+    cfg->request_deadline = 35; /* nginx's fastcgi_read_timeout in the shipped site */
     cfg->max_body_bytes = 64 * 1024;
     cfg->db_connect_timeout = 3;
     cfg->db_statement_timeout = 5000;

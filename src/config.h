@@ -15,6 +15,7 @@ struct lb_config {
     long max_requests;        /* recycle a worker after this many requests; 0 = never */
     int request_timeout;      /* seconds before the master kills a stuck worker; 0 = never */
     int shutdown_timeout;     /* seconds in-flight requests get on SIGTERM / reload */
+    int request_deadline;     /* seconds: a request that waited longer is not run; 0 = off */
     size_t max_body_bytes;    /* request bodies above this are 413 */
     char db[1024];            /* libpq conninfo; empty = libpq's PG* environment */
     int db_connect_timeout;   /* seconds for a (re)connect attempt */

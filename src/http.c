@@ -103,6 +103,24 @@ int lb_query_decode(struct lb_arena *arena, const char *qs, struct lb_kv *out, s
     return (int)n;
 }
 
+/* nginx's $msec, "1733050000.123": Unix milliseconds, or 0 when it is not that. */
+static int64_t parse_msec(const char *s)
+{
+    int64_t sec = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9' && i < 12; i++)
+        sec = sec * 10 + (s[i] - '0');
+    if (i == 0 || s[i] != '.' || !(s[i + 1] >= '0' && s[i + 1] <= '9'))
+        return 0;
+    int64_t ms = 0;
+    size_t j = i + 1, digits = 0;
+    for (; s[j] >= '0' && s[j] <= '9' && digits < 3; j++, digits++)
+        ms = ms * 10 + (s[j] - '0');
+    for (; digits < 3; digits++)
+        ms *= 10;
+    return s[j] == '\0' ? sec * 1000 + ms : 0;
+}
+
 static int request_id_ok(const char *s)
 {
     size_t n = 0;
@@ -162,6 +180,8 @@ int lb_request_from_params(struct lb_request *req, char **envp, const char *fres
             req->accept = lb_arena_strdup(&req->arena, v);
         else if (IS("REMOTE_ADDR"))
             req->remote_addr = lb_arena_strdup(&req->arena, v);
+        else if (IS("REQUEST_START"))
+            req->started_ms = parse_msec(v);
         else if (IS("HTTP_IDEMPOTENCY_KEY"))
             req->idempotency_key = lb_arena_strdup(&req->arena, v);
 #undef IS

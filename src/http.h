@@ -52,6 +52,7 @@ struct lb_request {
     const char *idempotency_key; /* HTTP_IDEMPOTENCY_KEY or NULL (as sent; validated by api) */
     char request_id[LB_REQUEST_ID_MAX + 1];
     int64_t content_length; /* -1 when absent or unparsable */
+    int64_t started_ms;     /* REQUEST_START (nginx's $msec) in Unix ms; 0 when absent */
     const char *body;       /* NUL-terminated copy, body_len bytes, or NULL */
     size_t body_len;
     int body_too_large;

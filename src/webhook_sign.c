@@ -12,11 +12,22 @@
 /* Decodes canonical padded base64 (what a secret carries) into key; returns its length or -1.
  * EVP_DecodeBlock does not reject every non-canonical form and counts the padding as zero
  * bytes, so the length is checked and the padding subtracted here. */
+static int b64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
 static int decode_key(const char *b64, unsigned char key[MAX_KEY_BYTES])
 {
     size_t len = strlen(b64);
     if (len == 0 || len % 4 != 0 || len / 4 * 3 > MAX_KEY_BYTES)
         return -1;
+    /* the alphabet everywhere but in the last two places, which may be "=" or "==" */
+    for (size_t i = 0; i < len; i++)
+        if (!b64_char(b64[i]) &&
+            !(b64[i] == '=' && (i == len - 1 || (i == len - 2 && b64[len - 1] == '='))))
+            return -1;
     int n = EVP_DecodeBlock(key, (const unsigned char *)b64, (int)len);
     if (n < 0)
         return -1;

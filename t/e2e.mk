@@ -6,6 +6,7 @@ E2E_API_SOURCES = t/e2e/e2e.c t/e2e/e2e.h t/e2e/e2e_user.c t/lib/jwtsign.c t/lib
 E2E_API_TESTS = t/e2e/check_api_happy t/e2e/check_api_status t/e2e/check_api_isolation \
 	t/e2e/check_api_badinput t/e2e/check_api_pages t/e2e/check_api_defects t/e2e/check_openapi \
 	t/e2e/check_api_frontend t/e2e/check_api_idempotency t/e2e/check_api_lifecycle
+E2E_API_TESTS += t/e2e/check_api_webhooks
 
 if HAVE_CHECK
 check_PROGRAMS += $(E2E_API_TESTS)
@@ -36,6 +37,9 @@ t_e2e_check_api_idempotency_LDADD = $(UNIT_LDADD)
 t_e2e_check_api_lifecycle_SOURCES = t/e2e/check_api_lifecycle.c $(E2E_API_SOURCES)
 t_e2e_check_api_lifecycle_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_lifecycle_LDADD = $(UNIT_LDADD)
+t_e2e_check_api_webhooks_SOURCES = t/e2e/check_api_webhooks.c $(E2E_API_SOURCES)
+t_e2e_check_api_webhooks_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_api_webhooks_LDADD = $(UNIT_LDADD)
 t_e2e_check_api_defects_SOURCES = t/e2e/check_api_defects.c $(E2E_API_SOURCES)
 t_e2e_check_api_defects_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_defects_LDADD = $(UNIT_LDADD)
@@ -56,3 +60,14 @@ endif
 t_e2e_check_api_site_SOURCES = t/e2e/check_api_site.c $(E2E_API_SOURCES)
 t_e2e_check_api_site_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_site_LDADD = $(UNIT_LDADD)
+
+# The webhook deliverer (leadbookctl webhooks run): a receiver in the test (t/e2e/whrx.c),
+# endpoints inserted with SQL, the real leadbookctl run --once and as a service.
+if HAVE_CHECK
+check_PROGRAMS += t/e2e/check_webhooks_deliver
+TESTS += t/e2e/check_webhooks_deliver
+endif
+t_e2e_check_webhooks_deliver_SOURCES = t/e2e/check_webhooks_deliver.c t/e2e/whrx.c \
+	t/e2e/whrx.h t/lib/pgtest.c t/lib/pgtest.h
+t_e2e_check_webhooks_deliver_CFLAGS = $(E2E_CFLAGS) -pthread
+t_e2e_check_webhooks_deliver_LDADD = $(UNIT_LDADD) -lpthread

@@ -28,14 +28,16 @@ int e2e_main(const char *prog, Suite *suite)
     }
     char dbline[1200];
     snprintf(dbline, sizeof dbline, "db = %s", conninfo);
-    const char *lines[8] = {dbline, "workers = 4", NULL};
-    int n = e2e_jwt_setup(lines + 2, 3);
+    /* webhook receivers of the tests listen on loopback (check_api_webhooks) */
+    const char *lines[8] = {dbline, "workers = 4", "webhook_allow_hosts = 127.0.0.1 localhost",
+                            NULL};
+    int n = e2e_jwt_setup(lines + 3, 3);
     if (n < 0) {
         fprintf(stderr, "%s: could not make the sign-in token keys\n", prog);
         pgtest_teardown();
         return EXIT_FAILURE;
     }
-    lines[2 + n] = NULL;
+    lines[3 + n] = NULL;
     if (stack_start(&e2e_stack, lines) != 0) {
         fprintf(stderr, "%s: the stack did not start\n", prog);
         pgtest_teardown();

@@ -54,8 +54,9 @@ static void parse_head(char *head, struct whrx_req *r)
 static void *serve_conn(void *arg)
 {
     int fd = (int)(long)arg;
-    static __thread struct whrx_req r;
-    memset(&r, 0, sizeof r);
+    struct whrx_req *rp = calloc(1, sizeof *rp);
+    ck_assert_ptr_nonnull(rp);
+#define r (*rp)
     char buf[32768];
     size_t len = 0;
     char *end = NULL;
@@ -68,6 +69,7 @@ static void *serve_conn(void *arg)
     }
     if (!end) {
         close(fd);
+        free(rp);
         return NULL;
     }
     size_t head_len = (size_t)(end - buf) + 4;
@@ -95,11 +97,7 @@ static void *serve_conn(void *arg)
     if (delay)
         usleep((useconds_t)delay * 1000);
     char out[512];
-    int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 %d Scripted\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-                     "%s%s%s%s\r\nContent-Length: 8\r\n\r\nanswered",
-                     status, status >= 300 && status < 400 ? "Location: http://127.0.0.1:" : "",
-                     status >= 300 && status < 400 ? "" : "", "", "");
+    int n;
     if (status >= 300 && status < 400)
         n = snprintf(out, sizeof out,
                      "HTTP/1.1 %d Scripted\r\nLocation: http://127.0.0.1:%d/elsewhere\r\n"
@@ -113,8 +111,10 @@ static void *serve_conn(void *arg)
     ssize_t w = write(fd, out, (size_t)n);
     (void)w;
     close(fd);
+    free(rp);
     return NULL;
 }
+#undef r
 
 static void *accept_loop(void *arg)
 {

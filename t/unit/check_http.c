@@ -1,8 +1,10 @@
 /* Unit tests: query-string decoding, request building from FastCGI params, response and
  * NestJS-shaped error bodies, and the dispatcher's answers for bad request lines. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "http.h"
@@ -199,6 +201,61 @@ static void h_ok(struct lb_ctx *ctx)
     lb_buf_puts(&ctx->res->body, "{\"ok\":true}");
 }
 
+/* A request that waited in the queue past request_deadline is not run (its handler never
+ * sees it): 503 + Retry-After; REQUEST_START is nginx's $msec. */
+static int handler_runs;
+static void h_count(struct lb_ctx *ctx)
+{
+    handler_runs++;
+    h_ok(ctx);
+}
+
+START_TEST(t_deadline)
+{
+    static const struct lb_route rt[] = {{LB_METHOD_GET, "/p", h_count, LB_ACCESS_PUBLIC}};
+    struct lb_config cfg;
+    lb_config_defaults(&cfg);
+    ck_assert_int_eq(cfg.request_deadline, 35);
+    struct lb_app app = {.cfg = &cfg, .routes = rt, .nroutes = 1};
+    struct lb_request req;
+    struct lb_response res;
+    lb_request_init(&req);
+    lb_response_init(&res);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char fresh[64], stale[64], bad[] = "REQUEST_START=12x.5";
+    snprintf(fresh, sizeof fresh, "REQUEST_START=%lld.250", (long long)now.tv_sec - 2);
+    snprintf(stale, sizeof stale, "REQUEST_START=%lld.5", (long long)now.tv_sec - 36);
+    char *ok[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/p", fresh, NULL};
+    char *late[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/p", stale, NULL};
+    char *junk[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/p", bad, NULL};
+    handler_runs = 0;
+    lb_request_from_params(&req, ok, "r");
+    ck_assert_int_eq(req.started_ms, ((long long)now.tv_sec - 2) * 1000 + 250);
+    lb_app_dispatch(&app, &req, &res);
+    ck_assert_int_eq(res.status, 200);
+    ck_assert_int_eq(handler_runs, 1);
+    lb_request_reset(&req);
+    lb_response_reset(&res);
+    lb_request_from_params(&req, late, "r");
+    ck_assert_int_eq(req.started_ms, ((long long)now.tv_sec - 36) * 1000 + 500);
+    lb_app_dispatch(&app, &req, &res);
+    ck_assert_int_eq(res.status, 503);
+    ck_assert_ptr_nonnull(strstr(res.headers.data, "Retry-After: "));
+    ck_assert_int_eq(handler_runs, 1); /* not run */
+    cfg.request_deadline = 0;          /* off */
+    lb_response_reset(&res);
+    lb_app_dispatch(&app, &req, &res);
+    ck_assert_int_eq(res.status, 200);
+    ck_assert_int_eq(handler_runs, 2);
+    lb_request_reset(&req);
+    lb_request_from_params(&req, junk, "r");
+    ck_assert_int_eq(req.started_ms, 0); /* unparsable: as if absent */
+    lb_request_free(&req);
+    lb_response_free(&res);
+}
+END_TEST
+
 START_TEST(t_dispatch_errors)
 {
     static const struct lb_route rt[] = {{LB_METHOD_GET, "/p", h_ok, 1},
@@ -268,6 +325,7 @@ int main(void)
     tcase_add_test(tc, t_error_body_is_utf8);
     tcase_add_test(tc, t_log_path_masks_tokens);
     tcase_add_test(tc, t_dispatch_errors);
+    tcase_add_test(tc, t_deadline);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -2,6 +2,7 @@
  * The vectors were computed outside this code: Standard Webhooks' published example, and
  * `openssl dgst -sha256 -mac HMAC -macopt hexkey:000102…1f` for the 32-byte secret. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
