@@ -21,6 +21,7 @@ EXTRA_DIST += \
 	conf/nginx/leadbook.conf \
 	conf/systemd/leadbook.socket conf/systemd/leadbook.service \
 	conf/systemd/leadbook-expire.service conf/systemd/leadbook-expire.timer \
+	conf/systemd/leadbook-webhooks.service \
 	README.md scripts/deps scripts/dev-up scripts/dev-down scripts/dev-token scripts/test-all \
 	scripts/lint \
 	scripts/nginx-conf \
@@ -29,4 +30,5 @@ EXTRA_DIST += \
 	debian/source/format \
 	debian/postinst debian/prerm debian/postrm debian/leadbook.docs \
 	debian/leadbook.service debian/leadbook.socket \
-	debian/leadbook.leadbook-expire.service debian/leadbook.leadbook-expire.timer
+	debian/leadbook.leadbook-expire.service debian/leadbook.leadbook-expire.timer \
+	debian/leadbook.leadbook-webhooks.service

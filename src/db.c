@@ -3,6 +3,7 @@
  * each new connection gets every statement prepared again and bumps the generation. */
 #include "db.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,54 @@ static enum lb_status finish(struct lb_db *db, const char *what, PGresult *r, PG
     return status;
 }
 
+/* Waits for the result of the query just sent, but not forever: the server enforces
+ * statement_timeout itself, so a server that has not answered LB_DB_DEADLINE_MARGIN_MS later
+ * is not running it (stopped, frozen, a dead network path). Then the connection is dropped
+ * (the next call reconnects; the server's statement_timeout aborts the query if it ever runs
+ * again), and the caller gets LB_UNAVAILABLE (503) instead of the worker hanging until the
+ * master's watchdog kills it. No PQcancel: it waits for the server without any timeout, which
+ * is what a frozen server never ends. Returns the last
+ * result (NULL when the wait was given up), having read every result of the query. */
+static PGresult *await_result(struct lb_db *db, const char *what)
+{
+    long long deadline = db->statement_timeout_ms > 0
+                             ? lb_monotonic_ms() + db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS
+                             : 0;
+    PGresult *last = NULL;
+    for (;;) {
+        while (PQisBusy(db->conn)) {
+            int timeout = -1;
+            if (deadline) {
+                long long left = deadline - lb_monotonic_ms();
+                if (left <= 0) {
+                    lb_log(LB_LOG_ERROR, "db_deadline", "stmt=%s waited_ms=%d", what,
+                           db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS);
+                    PQclear(last);
+                    snprintf(db->last_error, sizeof db->last_error,
+                             "no answer from the database within %d ms",
+                             db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS);
+                    disconnect(db);
+                    return NULL;
+                }
+                timeout = left > 1000000 ? 1000000 : (int)left;
+            }
+            struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+            int n = poll(&p, 1, timeout);
+            if (n < 0 && errno != EINTR)
+                break;
+            if (n > 0 && !PQconsumeInput(db->conn))
+                break; /* the connection broke: PQgetResult reports it */
+        }
+        PGresult *r = PQgetResult(db->conn);
+        if (!r)
+            return last;
+        PQclear(last);
+        last = r;
+        if (PQstatus(db->conn) != CONNECTION_OK)
+            return last;
+    }
+}
+
 enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
                           const char *const *values, PGresult **res)
 {
@@ -268,8 +317,9 @@ enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int n
     enum lb_status s = lb_db_ready(db);
     if (s != LB_OK)
         return s;
-    PGresult *r = PQexecPrepared(db->conn, stmt->name, nparams, values, NULL, NULL, 0);
-    return finish(db, stmt->name, r, res);
+    if (!PQsendQueryPrepared(db->conn, stmt->name, nparams, values, NULL, NULL, 0))
+        return finish(db, stmt->name, NULL, res);
+    return finish(db, stmt->name, await_result(db, stmt->name), res);
 }
 
 enum lb_status lb_db_exec_once(struct lb_db *db, const char *sql, int nparams,
@@ -280,8 +330,9 @@ enum lb_status lb_db_exec_once(struct lb_db *db, const char *sql, int nparams,
     enum lb_status s = lb_db_ready(db);
     if (s != LB_OK)
         return s;
-    PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, values, NULL, NULL, 0);
-    return finish(db, "once", r, res);
+    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, values, NULL, NULL, 0))
+        return finish(db, "once", NULL, res);
+    return finish(db, "once", await_result(db, "once"), res);
 }
 
 enum lb_status lb_db_exec_script(struct lb_db *db, const char *sql)

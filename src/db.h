@@ -62,6 +62,9 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
  * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled
  * to one per LB_DB_RETRY_MS (in between it answers LB_UNAVAILABLE at once). */
 #define LB_DB_RETRY_MS 100
+/* A query the server has not answered statement_timeout + this long after it was sent is given
+ * up (cancelled, the connection dropped: LB_UNAVAILABLE). */
+#define LB_DB_DEADLINE_MARGIN_MS 1500
 enum lb_status lb_db_ready(struct lb_db *db);
 /* A real round trip (for GET /readyz): LB_OK or LB_UNAVAILABLE. */
 enum lb_status lb_db_ping(struct lb_db *db);

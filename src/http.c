@@ -336,6 +336,7 @@ static const struct {
     {409, "Conflict"},
     {413, "Payload Too Large"},
     {415, "Unsupported Media Type"},
+    {422, "Unprocessable Entity"},
     {429, "Too Many Requests"},
     {500, "Internal Server Error"},
     {503, "Service Unavailable"},

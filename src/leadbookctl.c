@@ -1,6 +1,6 @@
 /* leadbookctl: the operator CLI (API.md "Operator CLI"): migrations, tenants, keys, agents, the
- * expiry sweep and the webhook deliverer (src/webhook_deliver.c). JSON on stdout; on failure one clear line on stderr and exit status 1
- * (2 for bad usage). */
+ * expiry sweep and the webhook deliverer (src/webhook_deliver.c). JSON on stdout; on failure one
+ * clear line on stderr and exit status 1 (2 for bad usage). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

@@ -23,11 +23,11 @@
 #include "webhook_http.h"
 #include "webhook_sign.h"
 
-#define TICK_MS 200            /* how often the LISTEN connection is looked at */
-#define DB_RETRY_MIN_MS 1000   /* after a failed pass or reconnect, doubling up to the max */
+#define TICK_MS 200          /* how often the LISTEN connection is looked at */
+#define DB_RETRY_MIN_MS 1000 /* after a failed pass or reconnect, doubling up to the max */
 #define DB_RETRY_MAX_MS 10000
-#define LEASE_MARGIN_MS 5000   /* a claim is sent only if its lease outlasts the request by this */
-#define RECORD_TRIES 3         /* a result is written again this often when the database breaks */
+#define LEASE_MARGIN_MS 5000 /* a claim is sent only if its lease outlasts the request by this */
+#define RECORD_TRIES 3       /* a result is written again this often when the database breaks */
 
 static const struct lb_db_stmt_set *const deliverer_catalog[] = {
     &store_webhook_deliveries_statements, NULL};
@@ -324,9 +324,7 @@ int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
                                 .connect_timeout_s = opt->connect_timeout_s,
                                 .statement_timeout_ms = 30000,
                                 .listen_channel = NULL};
-    struct deliverer d = {.opt = opt,
-                          .listen_backoff_ms = DB_RETRY_MIN_MS,
-                          .db = lb_db_new(&dbo)};
+    struct deliverer d = {.opt = opt, .listen_backoff_ms = DB_RETRY_MIN_MS, .db = lb_db_new(&dbo)};
     if (d.db)
         lb_db_set_statements(d.db, deliverer_catalog);
     if (!opt->once) {
@@ -337,8 +335,8 @@ int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
     }
     int rc = 1;
     if (d.db && (opt->once || d.listen)) {
-        lb_log(LB_LOG_INFO, "webhooks_start", "once=%d batch=%d lease_s=%d poll_ms=%d",
-               opt->once, LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S, LB_WEBHOOK_POLL_MS);
+        lb_log(LB_LOG_INFO, "webhooks_start", "once=%d batch=%d lease_s=%d poll_ms=%d", opt->once,
+               LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S, LB_WEBHOOK_POLL_MS);
         rc = serve(&d);
     } else {
         lb_log(LB_LOG_ERROR, "webhooks_init_failed", "reason=\"out of memory\"");

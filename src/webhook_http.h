@@ -23,10 +23,10 @@ struct lb_webhook_request {
 };
 
 struct lb_webhook_result {
-    int ok;           /* a 2xx arrived */
-    long status;      /* the HTTP status, 0 when there was no response */
-    int refused;      /* the url or an address was refused: nothing was sent */
-    char error[256];  /* why it failed ("" when ok); safe to log: no body in it */
+    int ok;            /* a 2xx arrived */
+    long status;       /* the HTTP status, 0 when there was no response */
+    int refused;       /* the url or an address was refused: nothing was sent */
+    char error[256];   /* why it failed ("" when ok); safe to log: no body in it */
     char excerpt[160]; /* the start of the response body of a failure, printable ASCII only */
 };
 

@@ -47,9 +47,9 @@ struct store_whd_failure {
 };
 struct store_whd_failed {
     int owned;
-    char next_id[37];         /* the next attempt's row, "" when none was scheduled */
-    char disabled[64];        /* why the endpoint was disabled by this failure, "" if it was not */
-    long cancelled;           /* other pending deliveries failed because of that */
+    char next_id[37];  /* the next attempt's row, "" when none was scheduled */
+    char disabled[64]; /* why the endpoint was disabled by this failure, "" if it was not */
+    long cancelled;    /* other pending deliveries failed because of that */
 };
 /* Marks the attempt failed, schedules the next one (a new pending row, attempt + 1), starts or
  * continues the endpoint's run of failures (failing_since) and disables the endpoint on a 410 or

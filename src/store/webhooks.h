@@ -3,9 +3,10 @@
  * missing one. The views (camelCase JSON):
  *   created:   {id, url, events, description, secret, enabled, createdAt} (the only time the
  *              secret is shown)
- *   endpoint:  {id, url, events, description, enabled, disabledReason, failingSince,
- *              previousSecretExpiresAt, createdAt, updatedAt} (never a secret;
- *              previousSecretExpiresAt is null once the old secret has expired)
+ *   endpoint:  {id, url, events, description, enabled, createdAt, updatedAt, disabledReason,
+ *              failingSince, previousSecretExpiresAt} (never a secret; disabledReason and
+ *              failingSince are the deliverer's, null while it has nothing to say;
+ *              previousSecretExpiresAt is null unless a rotation's old secret still signs)
  *   rotated:   {secret, previousSecretExpiresAt}
  *   delivery:  {id, eventId, event, attempt, status, responseStatus, error, createdAt,
  *              nextAttemptAt, deliveredAt}

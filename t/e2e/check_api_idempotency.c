@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "e2e.h"
 
 /* One call with an Idempotency-Key (key NULL = none). */
@@ -274,8 +276,54 @@ START_TEST(t_malformed_key)
 }
 END_TEST
 
+/* While the first request with a key runs (it holds the key's lock in its transaction: here a
+ * session of the test holds that very lock), the same request is a 409 with Retry-After: 1,
+ * which is not stored: once the first is gone, the retry runs. */
+START_TEST(t_in_flight_is_409)
+{
+    struct e2e_tenant t;
+    e2e_tenant_new(&t, "Idem in flight", 0);
+    char key[128], body[512], scope[64];
+    unique_key(key, sizeof key, "flight");
+    lead_body(body, sizeof body, t.agent_id, "In Flight");
+    snprintf(scope, sizeof scope, "key:%s", t.key_id);
+    PGconn *first = PQconnectdb(e2e_conninfo());
+    ck_assert_int_eq(PQstatus(first), CONNECTION_OK);
+    const char *v[] = {scope, key};
+    PGresult *res = PQexecParams(first,
+                                 "SELECT pg_advisory_lock(hashtextextended($1::text || chr(10) || "
+                                 "$2::text, 0))",
+                                 2, NULL, v, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    struct e2e_resp r;
+    idem_call(&r, &t, "POST", "/leads", key, body);
+    e2e_expect_error(&r, 409, NULL);
+    char h[16], text[512];
+    ck_assert_ptr_nonnull(e2e_header(&r, "Retry-After", h, sizeof h));
+    ck_assert_str_eq(h, "1");
+    ck_assert_ptr_nonnull(strstr(e2e_error_text(&r, text, sizeof text), "still running"));
+    e2e_free(&r);
+    ck_assert_int_eq(leads_named(&t, "In Flight"), 0);
+    /* the first request is gone without an answer */
+    res = PQexecParams(first,
+                       "SELECT pg_advisory_unlock(hashtextextended($1::text || chr(10) || "
+                       "$2::text, 0))",
+                       2, NULL, v, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    PQfinish(first);
+    idem_call(&r, &t, "POST", "/leads", key, body);
+    e2e_expect(&r, 201);
+    ck_assert_int_eq(e2e_header_count(&r, "Idempotent-Replayed"), 0);
+    e2e_free(&r);
+    ck_assert_int_eq(leads_named(&t, "In Flight"), 1);
+}
+END_TEST
+
 /* 10 concurrent requests with one key create exactly one lead; each is answered either with
- * the one answer or 409 + Retry-After while the first runs; retried, those get the answer. */
+ * the one answer or 409 + Retry-After (while the first one's statement runs); retried, those
+ * get the answer. */
 START_TEST(t_concurrent_one_write)
 {
     struct e2e_tenant t;
@@ -295,8 +343,7 @@ START_TEST(t_concurrent_one_write)
             if (kids[i] == 0) {
                 close(pipes[i][0]);
                 struct e2e_resp r;
-                /* ?_testPauseMs holds the first answer, so the others find it running */
-                int st = idem_call(&r, &t, "POST", "/leads?_testPauseMs=300", key, body);
+                int st = idem_call(&r, &t, "POST", "/leads", key, body);
                 char h[8] = "";
                 e2e_header(&r, "Retry-After", h, sizeof h);
                 char line[4096];
@@ -334,7 +381,7 @@ START_TEST(t_concurrent_one_write)
         ck_assert_int_eq(created + busy, N);
         ck_assert_int_eq(leads_named(&t, name), 1);
         struct e2e_resp r;
-        idem_call(&r, &t, "POST", "/leads?_testPauseMs=300", key, body);
+        idem_call(&r, &t, "POST", "/leads", key, body);
         e2e_expect(&r, 201);
         ck_assert_str_eq(r.raw.body, answer);
         e2e_free(&r);
@@ -385,6 +432,7 @@ int main(void)
     tcase_add_test(tc, t_scoped_to_the_credential);
     tcase_add_test(tc, t_what_is_stored);
     tcase_add_test(tc, t_malformed_key);
+    tcase_add_test(tc, t_in_flight_is_409);
     tcase_add_test(tc, t_concurrent_one_write);
     tcase_add_test(tc, t_purge);
     suite_add_tcase(s, tc);

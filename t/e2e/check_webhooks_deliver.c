@@ -98,8 +98,15 @@ static void booking(char event[37])
 
 static int run_once(const char *conf)
 {
-    char *argv[] = {(char *)pgtest_ctl_path(), "--db", (char *)pgtest_conninfo(), "-c",
-                    (char *)conf, "webhooks", "run", "--once", NULL};
+    char *argv[] = {(char *)pgtest_ctl_path(),
+                    "--db",
+                    (char *)pgtest_conninfo(),
+                    "-c",
+                    (char *)conf,
+                    "webhooks",
+                    "run",
+                    "--once",
+                    NULL};
     lb_buf_reset(&ctl_err);
     return pgtest_run(argv, NULL, &ctl_err);
 }
@@ -527,22 +534,27 @@ START_TEST(test_sigterm_idle_prompt)
 }
 END_TEST
 
-static void write_conf(char *path, size_t len, const char *name, const char *body)
+/* (Outside any test: no ck_assert here.) */
+static int write_conf(char *path, size_t len, const char *name, const char *body)
 {
     snprintf(path, len, "/tmp/whd-%s-%ld.conf", name, (long)getpid());
     FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
+    if (!f)
+        return -1;
     fputs(body, f);
-    fclose(f);
+    return fclose(f);
 }
 
 int main(void)
 {
     if (!pgtest_setup("webhooks_deliver"))
         return EXIT_FAILURE;
-    write_conf(conf_allow, sizeof conf_allow, "allow",
-               "log_level = info\nwebhook_allow_hosts = 127.0.0.1\n");
-    write_conf(conf_none, sizeof conf_none, "none", "log_level = info\n");
+    if (write_conf(conf_allow, sizeof conf_allow, "allow",
+                   "log_level = info\nwebhook_allow_hosts = 127.0.0.1\n") != 0 ||
+        write_conf(conf_none, sizeof conf_none, "none", "log_level = info\n") != 0) {
+        perror("check_webhooks_deliver: writing the configuration files");
+        return EXIT_FAILURE;
+    }
     Suite *s = suite_create("webhooks_deliver");
     TCase *tc = tcase_create("deliver");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -239,7 +239,8 @@ void e2e_expect_error_at(const char *file, int line, const struct e2e_resp *r, i
                    {403, "Forbidden"},          {404, "Not Found"},
                    {405, "Method Not Allowed"}, {409, "Conflict"},
                    {413, "Payload Too Large"},  {415, "Unsupported Media Type"},
-                   {429, "Too Many Requests"},  {503, "Service Unavailable"}};
+                   {422, "Unprocessable Entity"}, {429, "Too Many Requests"},
+                   {503, "Service Unavailable"}};
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         if (reasons[i].code == status)
             ck_assert_msg(strcmp(json_object_get_string(v), reasons[i].reason) == 0,

@@ -58,6 +58,7 @@ static void *serve_conn(void *arg)
     ck_assert_ptr_nonnull(rp);
 #define r (*rp)
     char buf[32768];
+    buf[0] = '\0';
     size_t len = 0;
     char *end = NULL;
     while (len < sizeof buf - 1 && !(end = strstr(buf, "\r\n\r\n"))) {

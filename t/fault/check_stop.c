@@ -196,6 +196,19 @@ struct env {
     pid_t master; /* also the process group */
 };
 
+/* A failed assertion ends the test process with exit(): what it started must not outlive it. */
+static struct env *live_env;
+
+static void kill_leftovers(void)
+{
+    if (!live_env)
+        return;
+    if (live_env->master > 0)
+        kill(-live_env->master, SIGKILL);
+    if (live_env->nginx > 0)
+        kill(live_env->nginx, SIGQUIT);
+}
+
 static int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -222,6 +235,7 @@ static int64_t now_ms(void)
 static void env_init(struct env *e, const char *const *lines)
 {
     memset(e, 0, sizeof *e);
+    live_env = e;
     snprintf(e->dir, sizeof e->dir, "/tmp/leadbook-stop.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(e->dir));
     chmod(e->dir, 0755);
@@ -339,6 +353,7 @@ static int group_alive(pid_t pgid)
 
 static void env_destroy(struct env *e)
 {
+    live_env = NULL;
     if (e->master > 0) {
         kill(-e->master, SIGKILL);
         waitpid(e->master, NULL, 0);
@@ -775,9 +790,18 @@ END_TEST
  * signal pending. If the master's handlers were still in place in the child, the signal would
  * run them there and be lost: the worker would never stop and the stop would last until the
  * SIGKILL after shutdown_timeout (20 s). */
+static void *trigger_request(void *arg)
+{
+    struct queued *q = arg;
+    fcgi_get(q->e->sock, "/healthz", &q->fr, 10000);
+    return NULL;
+}
+
 START_TEST(t_term_between_fork_and_setup)
 {
-    const char *lines[] = {"workers = 1", "max_requests = 1", "shutdown_timeout = 20", NULL};
+    /* max_requests = 2: master_start's probe is the worker's first request, the trigger below
+     * its last */
+    const char *lines[] = {"workers = 1", "max_requests = 2", "shutdown_timeout = 20", NULL};
     struct env e;
     env_init(&e, lines);
     master_start(&e, -1, 0);
@@ -792,10 +816,11 @@ START_TEST(t_term_between_fork_and_setup)
         env_destroy(&e);
         return;
     }
-    /* max_requests = 1: this answer ends the worker, and the master forks a new one */
-    struct fcgi_result r;
-    fcgi_get(e.sock, "/healthz", &r, 5000);
-    ck_assert_int_eq(r.status, 200);
+    /* the answer to this ends the worker, and the master forks a new one (from a thread, so
+     * that nothing here waits while a worker is held) */
+    struct queued trigger = {.e = &e};
+    pthread_t trigger_th;
+    ck_assert_int_eq(pthread_create(&trigger_th, NULL, trigger_request, &trigger), 0);
 
     pid_t held = 0;
     int held_stopped = 0, term_sent = 0, released = 0, master_status = 0;
@@ -848,6 +873,9 @@ START_TEST(t_term_between_fork_and_setup)
         }
     }
     e.master = took >= 0 ? 0 : master;
+    if (took < 0)
+        kill(-master, SIGKILL);
+    pthread_join(trigger_th, NULL);
     fprintf(stderr,
             "check_stop: TERM between fork and set-up: worker %d held %lld ms, stop took %lld "
             "ms\n",
@@ -858,6 +886,8 @@ START_TEST(t_term_between_fork_and_setup)
                   (long long)took);
     ck_assert(WIFEXITED(master_status) && WEXITSTATUS(master_status) == 0);
     ck_assert_int_eq(group_alive(master), 0);
+    ck_assert(trigger.fr.complete && trigger.fr.status == 200);
+    ck_assert_int_eq(file_count(e.log, "event=worker_recycle requests=2"), 1);
     ck_assert_int_eq(file_count(e.log, "reason=shutdown_timeout"), 0);
     env_destroy(&e);
 }
@@ -866,6 +896,7 @@ END_TEST
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    atexit(kill_leftovers);
     Suite *su = suite_create("stop");
     TCase *tc = tcase_create("leadbookd stop");
     tcase_set_timeout(tc, 170);

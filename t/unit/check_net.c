@@ -266,7 +266,9 @@ static const struct {
     {"https://a-.example/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},
     {"https://ex%61mple.com/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},
     {"https://exa!mple.com/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},
-    {"https://b\xc3\xbc" "cher.example/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},
+    {"https://b\xc3\xbc"
+     "cher.example/",
+     LB_URL_SYNTAX, 0, 0, 0, 0, 0},
     {"https://example.com\\@evil.com/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},
     {"https://127.1/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},
     {"https://2130706433/", LB_URL_SYNTAX, 0, 0, 0, 0, 0},

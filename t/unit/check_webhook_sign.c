@@ -13,8 +13,8 @@ START_TEST(test_standard_webhooks_example)
     char sig[LB_WEBHOOK_SIG_LEN + 1];
     const char *body = "{\"test\": 2432232314}";
     ck_assert_int_eq(lb_webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                                     "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
-                                     strlen(body), sig),
+                                     "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body),
+                                     sig),
                      0);
     ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
