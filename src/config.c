@@ -54,7 +54,9 @@ void lb_config_defaults(struct lb_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->listen, sizeof cfg->listen, "fd:0");
     cfg->socket_mode = 0660;
-    cfg->backlog = 128;
+    /* a burst of connections waits in the queue instead of being refused (nginx answers 502
+     * to a full queue); Linux caps it at net.core.somaxconn (4096 by default) */
+    cfg->backlog = 4096;
     cfg->workers = 0;
     cfg->max_requests = 100000;
     cfg->request_timeout = 30;

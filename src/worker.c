@@ -328,6 +328,9 @@ int lb_worker_refuse_queued(const struct lb_config *cfg, int listen_fd, int64_t 
         res.head_only = strcmp(req.method_name, "HEAD") == 0;
         if (lb_response_serialize(&res, req.request_id, &out) == 0)
             FCGX_PutStr(out.data, (int)out.len, r.out);
+        /* all of the request is read, so a plain close resets nothing; libfcgi's own close
+         * would first wait up to 2 s for the peer to close (per queued request, at a stop) */
+        r.detached = 1;
         FCGX_Finish_r(&r);
         char path[160];
         lb_app_log_path(req.path, path, sizeof path);
