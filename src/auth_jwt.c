@@ -23,6 +23,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include "base64url.h"
 #include "jsonx.h"
 
 #define DEFAULT_AUDIENCE "authenticated"
@@ -71,51 +72,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
-}
-
-/* ---- base64url (RFC 4648 section 5, no padding, canonical) -------------------------------- */
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes s[0..len) into out, which must have room for len * 3 / 4 bytes. Refuses '=', '+',
- * '/', whitespace, a length that no byte string encodes to (len % 4 == 1) and non-zero unused
- * bits in the last character (so that every byte string has exactly one accepted spelling).
- * Returns the decoded length or -1. */
-static long b64url_decode(const char *s, size_t len, unsigned char *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    size_t n = 0;
-    if (len % 4 == 1)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0)
-        return -1;
-    return (long)n;
 }
 
 /* ---- JSON helpers ------------------------------------------------------------------------- */
@@ -198,8 +154,8 @@ static EVP_PKEY *ec_p256_from_jwk(json_object *e)
         return NULL;
     /* 43 characters decode to at most 32 bytes: pub has room */
     pub[0] = 0x04; /* uncompressed point: 04 || X || Y */
-    if (b64url_decode(json_object_get_string(xo), P256_COORD_B64, pub + 1) != P256_COORD ||
-        b64url_decode(json_object_get_string(yo), P256_COORD_B64, pub + 1 + P256_COORD) !=
+    if (lb_base64url_decode(json_object_get_string(xo), P256_COORD_B64, pub + 1) != P256_COORD ||
+        lb_base64url_decode(json_object_get_string(yo), P256_COORD_B64, pub + 1 + P256_COORD) !=
             P256_COORD)
         return NULL;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -223,7 +179,7 @@ static BIGNUM *jwk_bn(json_object *e, const char *name, size_t max_bytes)
     unsigned char *buf = malloc(len); /* >= len * 3 / 4 */
     if (!buf)
         return NULL;
-    long n = b64url_decode(json_object_get_string(v), len, buf);
+    long n = lb_base64url_decode(json_object_get_string(v), len, buf);
     BIGNUM *bn = (n > 0 && (size_t)n <= max_bytes) ? BN_bin2bn(buf, (int)n, NULL) : NULL;
     free(buf);
     return bn;
@@ -786,11 +742,11 @@ enum lb_jwt_result lb_jwt_verify(const struct lb_jwt_keys *keys, const char *tok
     json_object *header = NULL, *payload = NULL;
     enum lb_jwt_result r = LB_JWT_MALFORMED;
     unsigned char *hdr = buf;
-    long hn = b64url_decode(token, hlen, hdr);
+    long hn = lb_base64url_decode(token, hlen, hdr);
     unsigned char *pay = hn >= 0 ? hdr + hn : NULL;
-    long pn = pay ? b64url_decode(d1 + 1, plen, pay) : -1;
+    long pn = pay ? lb_base64url_decode(d1 + 1, plen, pay) : -1;
     unsigned char *sig = pn >= 0 ? pay + pn : NULL;
-    long sn = sig ? b64url_decode(d2 + 1, slen, sig) : -1;
+    long sn = sig ? lb_base64url_decode(d2 + 1, slen, sig) : -1;
     if (sn < 0 || !(header = parse_object(hdr, (size_t)hn)))
         goto done;
     enum jwt_alg alg = ALG_ES256;

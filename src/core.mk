@@ -3,7 +3,7 @@
 libleadbook_a_SOURCES += \
 	src/log.c src/log.h src/config.c src/config.h src/buf.c src/buf.h src/status.h src/clock.h \
 	src/arena.c src/arena.h src/http.c src/http.h src/router.c src/router.h \
-	src/app.c src/app.h src/auth.c src/auth.h src/auth_jwt.c src/auth_jwt.h
+	src/app.c src/app.h src/auth.c src/auth.h src/auth_jwt.c src/auth_jwt.h src/base64url.c src/base64url.h
 
 sbin_PROGRAMS += leadbookd
 leadbookd_SOURCES = src/leadbookd.c src/prefork.c src/prefork.h src/worker.c src/worker.h

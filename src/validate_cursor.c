@@ -5,24 +5,9 @@
 
 #include <string.h>
 
+#include "base64url.h"
+
 #define CURSOR_RAW_LEN 25 /* 1 + 8 + 16 */
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
 
 int lb_cursor_encode(int64_t created_us, const char *id, char *out, size_t outlen)
 {
@@ -41,42 +26,15 @@ int lb_cursor_encode(int64_t created_us, const char *id, char *out, size_t outle
         raw[k++] = (unsigned char)(lb_hex_value((unsigned char)uuid[i]) << 4 |
                                    lb_hex_value((unsigned char)uuid[i + 1]));
     }
-    size_t o = 0;
-    for (size_t i = 0; i < CURSOR_RAW_LEN; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16;
-        size_t n = CURSOR_RAW_LEN - i < 3 ? CURSOR_RAW_LEN - i : 3;
-        if (n > 1)
-            v |= (uint32_t)raw[i + 1] << 8;
-        if (n > 2)
-            v |= raw[i + 2];
-        for (size_t j = 0; j < n + 1; j++)
-            out[o++] = b64url[(v >> (18 - 6 * j)) & 63u];
-    }
-    out[o] = '\0';
-    return 0;
+    return lb_base64url_encode(raw, CURSOR_RAW_LEN, out, outlen) == LB_CURSOR_LEN ? 0 : -1;
 }
 
 int lb_cursor_decode(const char *s, int64_t *created_us, char id_out[LB_UUID_SIZE])
 {
-    unsigned char raw[CURSOR_RAW_LEN + 2];
-    if (!s || strnlen(s, LB_CURSOR_LEN + 1) != LB_CURSOR_LEN)
+    unsigned char raw[LB_CURSOR_LEN * 3 / 4 + 1];
+    if (!s || strnlen(s, LB_CURSOR_LEN + 1) != LB_CURSOR_LEN ||
+        lb_base64url_decode(s, LB_CURSOR_LEN, raw) != CURSOR_RAW_LEN)
         return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < LB_CURSOR_LEN; i += 4) {
-        size_t n = LB_CURSOR_LEN - i < 4 ? LB_CURSOR_LEN - i : 4; /* 4, ..., 4, 2 */
-        uint32_t v = 0;
-        for (size_t j = 0; j < 4; j++) {
-            int d = j < n ? b64url_value((unsigned char)s[i + j]) : 0;
-            if (d < 0)
-                return -1;
-            v = v << 6 | (uint32_t)d;
-        }
-        if (n == 2 && (v & 0xffffu) != 0)
-            return -1; /* non-zero padding bits: not the canonical spelling */
-        raw[k++] = (unsigned char)(v >> 16);
-        raw[k++] = (unsigned char)(v >> 8);
-        raw[k++] = (unsigned char)v;
-    }
     if (raw[0] != LB_CURSOR_VERSION)
         return -1;
     uint64_t u = 0;

@@ -17,7 +17,7 @@ FUZZ_CORE_SRC = src/log.c src/config.c src/buf.c src/arena.c src/http.c src/rout
 	src/app.c src/auth.c src/digest.c src/validate.c src/validate_time.c \
 	src/validate_cursor.c src/jsonx.c src/jsonx_dto.c src/api/routes.c src/api/common.c \
 	src/api/health.c src/api/leads.c src/api/bookings.c src/api/agents.c src/api/tenants.c src/api/idempotency.c src/api/booking_changes.c \
-	src/auth_jwt.c
+	src/auth_jwt.c src/base64url.c
 FUZZ_CORE_SRC += src/net_check.c src/jsonx_webhooks.c src/api/webhooks.c
 
 noinst_LIBRARIES += t/fuzz/libfuzzcore.a

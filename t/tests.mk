@@ -21,7 +21,7 @@ TESTS += t/unit/check_jwt
 noinst_PROGRAMS += t/lib/lb-token
 t_lib_lb_token_SOURCES = t/lib/lb-token.c t/lib/jwtsign.c t/lib/jwtsign.h
 t_lib_lb_token_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/t/lib
-t_lib_lb_token_LDADD = $(JSONC_LIBS) $(CRYPTO_LIBS)
+t_lib_lb_token_LDADD = libleadbook.a $(JSONC_LIBS) $(CRYPTO_LIBS)
 
 # Test support shared by the end-to-end programs: a tiny HTTP client and the stack launcher.
 E2E_SUPPORT = t/lib/httpc.c t/lib/httpc.h t/lib/stack.c t/lib/stack.h

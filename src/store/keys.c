@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base64url.h"
 #include "log.h"
 #include "store/sqljson.h"
 #include "store/util.h"
@@ -66,27 +67,6 @@ static void to_hex(const unsigned char *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-/* Unpadded base64url (RFC 4648 §5) of in; out must hold 4 * ceil(len / 3) + 1 bytes. */
-static void base64url(const unsigned char *in, size_t len, char *out)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        out[o++] = abc[(v >> 18) & 63];
-        out[o++] = abc[(v >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = abc[(v >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = abc[v & 63];
-    }
-    out[o] = '\0';
-}
-
 /* Fills buf with len bytes from the kernel's CSPRNG; -1 if it cannot. */
 static int random_bytes(unsigned char *buf, size_t len)
 {
@@ -111,7 +91,8 @@ static enum lb_status key_create(struct lb_db *db, const char *tenant_id, const 
         return LB_INTERNAL;
     }
     memcpy(key, STORE_KEY_PREFIX, sizeof STORE_KEY_PREFIX - 1);
-    base64url(secret, sizeof secret, key + sizeof STORE_KEY_PREFIX - 1);
+    lb_base64url_encode(secret, sizeof secret, key + sizeof STORE_KEY_PREFIX - 1,
+                        sizeof key - (sizeof STORE_KEY_PREFIX - 1));
     lb_sha256(key, strlen(key), hash);
     to_hex(hash, sizeof hash, hash_hex);
 

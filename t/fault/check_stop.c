@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -196,17 +197,32 @@ struct env {
     pid_t master; /* also the process group */
 };
 
-/* A failed assertion ends the test process with exit(): what it started must not outlive it. */
-static struct env *live_env;
+/* A failed assertion ends a test's process at once (Check's _exit, no atexit): what it
+ * started must not outlive it. The tests record their process groups and nginx masters in
+ * memory shared with the runner, whose teardown ends what is left. */
+#define STARTED_MAX 64
+static struct started {
+    pid_t pid[STARTED_MAX]; /* > 0: a leadbookd process group; < 0: -pid of an nginx master */
+} * started;
+
+static void started_set(pid_t pid, int on)
+{
+    for (int i = 0; i < STARTED_MAX; i++)
+        if (on ? started->pid[i] == 0 : started->pid[i] == pid) {
+            started->pid[i] = on ? pid : 0;
+            return;
+        }
+}
 
 static void kill_leftovers(void)
 {
-    if (!live_env)
-        return;
-    if (live_env->master > 0)
-        kill(-live_env->master, SIGKILL);
-    if (live_env->nginx > 0)
-        kill(live_env->nginx, SIGQUIT);
+    for (int i = 0; i < STARTED_MAX; i++) {
+        if (started->pid[i] > 0)
+            kill(-started->pid[i], SIGKILL);
+        else if (started->pid[i] < 0)
+            kill(-started->pid[i], SIGQUIT);
+        started->pid[i] = 0;
+    }
 }
 
 static int free_port(void)
@@ -235,7 +251,6 @@ static int64_t now_ms(void)
 static void env_init(struct env *e, const char *const *lines)
 {
     memset(e, 0, sizeof *e);
-    live_env = e;
     snprintf(e->dir, sizeof e->dir, "/tmp/leadbook-stop.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(e->dir));
     chmod(e->dir, 0755);
@@ -291,6 +306,7 @@ static void master_start(struct env *e, int inherit_fd, int one_cpu)
     }
     setpgid(pid, pid); /* also from here: the TERM may come before the child ran */
     e->master = pid;
+    started_set(pid, 1);
     for (int i = 0; i < 200; i++) {
         struct fcgi_result r;
         fcgi_get(e->sock, "/healthz", &r, 2000);
@@ -326,6 +342,7 @@ static void nginx_start(struct env *e)
             stack_sleep_ms(20);
     }
     ck_assert_int_gt(e->nginx, 0);
+    started_set(-e->nginx, 1);
 }
 
 /* Waits up to timeout_ms for the master; returns the ms it took from since_ms, or -1. */
@@ -344,8 +361,10 @@ static int64_t master_wait(struct env *e, int64_t since_ms, int timeout_ms, int 
 static int group_alive(pid_t pgid)
 {
     for (int i = 0; i < 100; i++) {
-        if (kill(-pgid, 0) != 0 && errno == ESRCH)
+        if (kill(-pgid, 0) != 0 && errno == ESRCH) {
+            started_set(pgid, 0); /* gone: the number may be reused */
             return 0;
+        }
         stack_sleep_ms(10);
     }
     return 1;
@@ -353,12 +372,14 @@ static int group_alive(pid_t pgid)
 
 static void env_destroy(struct env *e)
 {
-    live_env = NULL;
+
     if (e->master > 0) {
         kill(-e->master, SIGKILL);
         waitpid(e->master, NULL, 0);
+        group_alive(e->master);
     }
     if (e->nginx > 0) {
+        started_set(-e->nginx, 0);
         kill(e->nginx, SIGQUIT);
         for (int i = 0; i < 100 && kill(e->nginx, 0) == 0; i++)
             stack_sleep_ms(20);
@@ -752,6 +773,7 @@ START_TEST(t_inherited_socket_keeps_its_queue)
     int status;
     int64_t took = master_wait(&e, t0, 25000, &status);
     ck_assert_msg(took >= 0, "the master did not exit within 25 s");
+    ck_assert_int_eq(group_alive(e.master), 0);
     e.master = 0;
     pthread_join(busy_th, NULL);
     ck_assert_int_eq(busy.fr.status, 200);
@@ -775,6 +797,7 @@ START_TEST(t_inherited_socket_keeps_its_queue)
             (long long)took);
     kill(e.master, SIGTERM);
     ck_assert_int_ge(master_wait(&e, now_ms(), 25000, &status), 0);
+    ck_assert_int_eq(group_alive(e.master), 0);
     e.master = 0;
     close(child_fd);
     close(lfd);
@@ -896,10 +919,15 @@ END_TEST
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    atexit(kill_leftovers);
+    started =
+        mmap(NULL, sizeof *started, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (started == MAP_FAILED)
+        return EXIT_FAILURE;
+    memset(started, 0, sizeof *started);
     Suite *su = suite_create("stop");
     TCase *tc = tcase_create("leadbookd stop");
     tcase_set_timeout(tc, 170);
+    tcase_add_unchecked_fixture(tc, NULL, kill_leftovers);
     tcase_add_test(tc, t_group_term_under_load);
     tcase_add_test(tc, t_stop_answers_queued_requests);
     tcase_add_test(tc, t_inherited_socket_keeps_its_queue);

@@ -1,5 +1,6 @@
 /* jwtsign: the test-side JWT signer (see jwtsign.h). Deliberately separate from src/auth_jwt.c
  * (no shared code): a signer built from the verifier's own helpers would share its bugs. */
+#include "base64url.h"
 #include "jwtsign.h"
 
 #include <stdio.h>
@@ -21,27 +22,7 @@
 
 long jwtsign_b64url(const void *in, size_t len, char *out, size_t outlen)
 {
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *p = in;
-    size_t need = len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
-    if (need + 1 > outlen)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < len)
-            v |= p[i + 2];
-        out[o++] = abc[(v >> 18) & 63];
-        out[o++] = abc[(v >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = abc[(v >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = abc[v & 63];
-    }
-    out[o] = '\0';
-    return (long)o;
+    return lb_base64url_encode(in, len, out, outlen);
 }
 
 static void ssl_error(const char *what)
