@@ -10,6 +10,7 @@
 #include "auth_jwt.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "store/actor.h"
 #include "store/keys.h"
 
@@ -142,6 +143,7 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
     res->head_only = req->method == LB_METHOD_HEAD;
 
     if (past_deadline(app, req)) {
+        lb_metrics_deadline_dropped();
         lb_response_status_error(res, LB_UNAVAILABLE, app->cfg->retry_after, NULL);
         return;
     }
@@ -173,6 +175,7 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
         lb_response_header(res, "Allow", "%s", allow);
         return;
     case LB_ROUTE_FOUND:
+        lb_metrics_route((int)(route - app->routes)); /* its pattern labels the metrics */
         break;
     }
 

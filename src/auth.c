@@ -22,6 +22,7 @@
 #include "db.h"
 #include "digest.h"
 #include "log.h"
+#include "metrics.h"
 #include "store/keys.h"
 #include "store/tenants.h"
 #include "validate.h"
@@ -152,6 +153,8 @@ static enum lb_auth_result check_key(struct lb_app *app, const char *key, int tr
         e->used = 1;
         memcpy(e->hash, hash, sizeof hash);
         e->ref = ref;
+    } else {
+        lb_metrics_auth_cache_hit(e->ref.booking_page ? LB_CRED_BOOKING_PAGE : LB_CRED_TENANT_KEY);
     }
     who->cred = e->ref.booking_page ? LB_CRED_BOOKING_PAGE : LB_CRED_TENANT_KEY;
     memcpy(who->tenant_id, e->ref.tenant_id, sizeof who->tenant_id);
@@ -177,6 +180,7 @@ static enum lb_auth_result check_token(struct lb_app *app, const char *token, in
             return LB_AUTH_INVALID;
         }
         got = *e;
+        lb_metrics_auth_cache_hit(LB_CRED_USER); /* no signature check */
     } else {
         struct lb_jwt_claims claims;
         enum lb_jwt_result r = lb_jwt_verify(app->jwt, token, len, now, &claims);
@@ -204,8 +208,9 @@ static enum lb_auth_result check_token(struct lb_app *app, const char *token, in
     return LB_AUTH_OK;
 }
 
-enum lb_auth_result lb_auth_check(struct lb_app *app, const char *authorization,
-                                  struct lb_principal *who)
+/* *kind: what the credential is, as far as it could be told (for the metrics). */
+static enum lb_auth_result check_credential(struct lb_app *app, const char *authorization,
+                                            struct lb_principal *who, enum lb_credential *kind)
 {
     memset(who, 0, sizeof *who);
     if (!authorization || !*authorization)
@@ -213,14 +218,27 @@ enum lb_auth_result lb_auth_check(struct lb_app *app, const char *authorization,
     char credential[LB_BEARER_KEY_MAX_LEN + 1];
     if (lb_auth_parse_bearer(authorization, credential, sizeof credential) != 0)
         return LB_AUTH_INVALID;
-    if (!app->db || !app->auth)
+    int is_key = strncmp(credential, STORE_KEY_PREFIX, KEY_PREFIX_LEN) == 0;
+    *kind = is_key ? LB_CRED_TENANT_KEY : LB_CRED_USER;
+    if (!app->db || !app->auth) {
+        OPENSSL_cleanse(credential, strlen(credential));
         return LB_AUTH_UNAVAILABLE;
+    }
     int trusted = auth_sync(app->auth, app->db) == 0;
-    enum lb_auth_result r = strncmp(credential, STORE_KEY_PREFIX, KEY_PREFIX_LEN) == 0
-                                ? check_key(app, credential, trusted, who)
-                                : check_token(app, credential, trusted, who);
+    enum lb_auth_result r = is_key ? check_key(app, credential, trusted, who)
+                                   : check_token(app, credential, trusted, who);
     OPENSSL_cleanse(credential, strlen(credential));
     if (r != LB_AUTH_OK)
         memset(who, 0, sizeof *who);
+    return r;
+}
+
+enum lb_auth_result lb_auth_check(struct lb_app *app, const char *authorization,
+                                  struct lb_principal *who)
+{
+    enum lb_credential kind = LB_CRED_NONE;
+    enum lb_auth_result r = check_credential(app, authorization, who, &kind);
+    /* a key is a booking-page key only once it was found */
+    lb_metrics_auth_check(r == LB_AUTH_OK ? who->cred : kind, r);
     return r;
 }

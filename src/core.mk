@@ -8,3 +8,5 @@ libleadbook_a_SOURCES += \
 sbin_PROGRAMS += leadbookd
 leadbookd_SOURCES = src/leadbookd.c src/prefork.c src/prefork.h src/worker.c src/worker.h
 leadbookd_LDADD = $(LB_LIBS)
+# The scoreboard behind GET /metrics (shared memory mapped by the master, one slot per worker).
+libleadbook_a_SOURCES += src/metrics.c src/metrics.h

@@ -45,3 +45,4 @@ t_store_check_leads_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 t_store_check_stats_SOURCES = t/store/check_stats.c $(LB_PGTEST)
 t_store_check_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_store_check_stats_LDADD = $(LB_LIBS) $(CHECK_LIBS)
+libleadbook_a_SOURCES += src/store/metrics.c src/store/metrics.h

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 struct lb_db {
     char *conninfo;
@@ -219,6 +220,8 @@ enum lb_status lb_db_ready(struct lb_db *db)
         return LB_UNAVAILABLE;
     }
     db->generation++;
+    if (db->generation > 1)
+        lb_metrics_db_reconnect(); /* the first connect of a worker is none */
     db->last_error[0] = '\0';
     lb_log(LB_LOG_INFO, "db_connected", "generation=%lu server_version=%d", db->generation,
            PQserverVersion(db->conn));

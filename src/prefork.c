@@ -20,6 +20,7 @@
 #include "app.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "worker.h"
 
 #define EARLY_DEATH_MS 2000 /* a worker dying this soon after start counts toward back-off */
@@ -36,6 +37,7 @@ struct worker {
     int stopping;   /* told to stop (reload, recycle by timeout, shutdown) */
     int64_t started_ms;
     struct lb_slot *slot;
+    enum lb_restart_cause stop_cause; /* why it was first told to stop (metrics) */
 };
 
 struct master {
@@ -251,6 +253,7 @@ static int spawn_worker(struct master *m)
         return -1;
     struct worker *w = &m->workers[i];
     w->slot = &m->slots[i];
+    lb_metrics_slot_reserve(i); /* its metrics slot is NOT reset: the counters are the pool's */
     w->slot->busy = 0;
     w->slot->requests = 0;
     /* Every signal blocked across fork(): until the child has dropped the master's handlers, a
@@ -285,6 +288,7 @@ static int spawn_worker(struct master *m)
         struct lb_slot *slot = w->slot;
         int drain_ms = m->listener->owned ? worker_drain_ms(cfg) : 0;
         free(m);
+        lb_metrics_attach(i);
         _exit(lb_worker_run(cfg, listen_fd, slot, drain_ms));
     }
     sigprocmask(SIG_SETMASK, &saved, NULL);
@@ -292,6 +296,7 @@ static int spawn_worker(struct master *m)
     w->generation = m->generation;
     w->stopping = 0;
     w->started_ms = lb_monotonic_ms();
+    lb_metrics_worker_started();
     lb_log(LB_LOG_INFO, "worker_spawn", "worker=%ld slot=%d generation=%d", (long)pid, i,
            m->generation);
     return 0;
@@ -304,6 +309,8 @@ static void stop_worker(struct worker *w, int sig, const char *why)
     if (!w->stopping || sig == SIGKILL)
         lb_log(LB_LOG_INFO, "worker_stop", "worker=%ld signal=%d reason=%s", (long)w->pid, sig,
                why);
+    if (!w->stopping)
+        w->stop_cause = lb_metrics_stop_cause(why);
     w->stopping = 1;
     kill(w->pid, sig);
 }
@@ -321,6 +328,11 @@ static void reap(struct master *m)
             continue;
         int64_t uptime = lb_monotonic_ms() - w->started_ms;
         int crashed = !w->stopping && (WIFSIGNALED(status) || WEXITSTATUS(status) != 0);
+        /* an exit while the pool stops is no restart; unasked, exit 0 is max_requests */
+        lb_metrics_worker_exited(m->shutting_down || stop_signal ? LB_RESTART_NONE
+                                 : crashed                       ? LB_RESTART_CRASH
+                                 : w->stopping                   ? w->stop_cause
+                                                                 : LB_RESTART_RECYCLE);
         if (WIFSIGNALED(status))
             lb_log(crashed ? LB_LOG_ERROR : LB_LOG_INFO, "worker_exit",
                    "worker=%ld signal=%d uptime_ms=%lld requests=%llu", (long)pid, WTERMSIG(status),
@@ -439,7 +451,9 @@ int lb_master_run(struct lb_config *cfg, const char *config_path, struct lb_list
     m->listen_fd = l->fd;
     m->slots = mmap(NULL, sizeof(struct lb_slot) * LB_MAX_WORKERS, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m->slots == MAP_FAILED || pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    if (m->slots == MAP_FAILED ||
+        lb_metrics_map(lb_api_routes, lb_api_nroutes, LB_MAX_WORKERS) != 0 ||
+        pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         lb_log(LB_LOG_ERROR, "master_init_failed", "reason=\"%s\"", strerror(errno));
         free(m);
         return 1;
@@ -509,6 +523,7 @@ int lb_master_run(struct lb_config *cfg, const char *config_path, struct lb_list
     }
     lb_log(LB_LOG_INFO, "master_exit", "status=0");
     munmap(m->slots, sizeof(struct lb_slot) * LB_MAX_WORKERS);
+    lb_metrics_unmap();
     close(signal_pipe[0]);
     close(signal_pipe[1]);
     free(m);

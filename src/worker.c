@@ -25,6 +25,7 @@
 #include "app.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 /* xorshift128+ seeded from the OS: request ids need uniqueness, not secrecy. */
 static uint64_t rng_state[2];
@@ -112,6 +113,7 @@ static void serve(FCGX_Request *r, struct lb_app *app, struct lb_request *req,
         lb_response_serialize(res, req->request_id, out);
     }
     FCGX_PutStr(out->data, (int)out->len, r->out);
+    lb_metrics_request(req->method, res->status, lb_monotonic_us() - t0);
 
     char path[160];
     lb_app_log_path(req->path, path, sizeof path);

@@ -72,3 +72,14 @@ t_e2e_check_webhooks_deliver_SOURCES = t/e2e/check_webhooks_deliver.c t/e2e/whrx
 	t/e2e/whrx.h t/lib/pgtest.c t/lib/pgtest.h
 t_e2e_check_webhooks_deliver_CFLAGS = $(E2E_CFLAGS) -pthread
 t_e2e_check_webhooks_deliver_LDADD = $(UNIT_LDADD) -lpthread
+
+# GET /metrics through nginx and the 4-worker pool: exact pool totals whichever worker answers,
+# counters that survive a killed worker, no raw ids, the format, local addresses only.
+if HAVE_CHECK
+check_PROGRAMS += t/e2e/check_metrics
+TESTS += t/e2e/check_metrics
+endif
+t_e2e_check_metrics_SOURCES = t/e2e/check_metrics.c t/lib/promtext.c t/lib/promtext.h \
+	$(E2E_API_SOURCES)
+t_e2e_check_metrics_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_metrics_LDADD = $(UNIT_LDADD)

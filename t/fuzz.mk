@@ -19,6 +19,7 @@ FUZZ_CORE_SRC = src/log.c src/config.c src/buf.c src/arena.c src/http.c src/rout
 	src/api/health.c src/api/leads.c src/api/bookings.c src/api/agents.c src/api/tenants.c src/api/idempotency.c src/api/booking_changes.c \
 	src/auth_jwt.c src/base64url.c
 FUZZ_CORE_SRC += src/net_check.c src/jsonx_webhooks.c src/api/webhooks.c
+FUZZ_CORE_SRC += src/metrics.c src/api/metrics.c
 
 noinst_LIBRARIES += t/fuzz/libfuzzcore.a
 t_fuzz_libfuzzcore_a_SOURCES = $(FUZZ_CORE_SRC) t/fuzz/fuzz_common.c t/fuzz/fuzz_common.h \

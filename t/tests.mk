@@ -41,3 +41,10 @@ t_unit_check_webhook_sign_SOURCES = t/unit/check_webhook_sign.c src/webhook_sign
 t_unit_check_webhook_sign_CFLAGS = $(UNIT_CFLAGS)
 t_unit_check_webhook_sign_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/check_webhook_sign
+
+# The metrics scoreboard (src/metrics.c): indexes, rendering, pool totals across slots and forks.
+check_PROGRAMS += t/unit/check_metrics
+t_unit_check_metrics_SOURCES = t/unit/check_metrics.c t/lib/promtext.c t/lib/promtext.h
+t_unit_check_metrics_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/t/lib
+t_unit_check_metrics_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/check_metrics

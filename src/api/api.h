@@ -11,6 +11,7 @@
 
 void lb_api_healthz(struct lb_ctx *ctx);
 void lb_api_readyz(struct lb_ctx *ctx);
+void lb_api_metrics(struct lb_ctx *ctx); /* api/metrics.c */
 void lb_api_test_sleep(struct lb_ctx *ctx);
 void lb_api_test_crash(struct lb_ctx *ctx);
 

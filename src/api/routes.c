@@ -39,6 +39,7 @@ const struct lb_route lb_api_routes[] = {
     {LB_METHOD_GET, "/readyz", lb_api_readyz, PUBLIC},
     {LB_METHOD_GET, "/_test/sleep", lb_api_test_sleep, PUBLIC},
     {LB_METHOD_GET, "/_test/crash", lb_api_test_crash, PUBLIC},
+    {LB_METHOD_GET, "/metrics", lb_api_metrics, PUBLIC},
 };
 
 const size_t lb_api_nroutes = sizeof lb_api_routes / sizeof lb_api_routes[0];

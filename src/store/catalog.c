@@ -7,6 +7,7 @@
 #include "store/idempotency.h"
 #include "store/keys.h"
 #include "store/leads.h"
+#include "store/metrics.h"
 #include "store/tenants.h"
 #include "store/webhooks.h"
 
@@ -15,5 +16,6 @@ const struct lb_db_stmt_set *const lb_db_catalog[] = {
     &store_leads_statements,   &store_bookings_statements, &store_idempotency_statements,
     &store_booking_changes_statements, &store_health_statements,
     &store_webhooks_statements,
+    &store_metrics_statements,
     NULL,
 };

@@ -8,17 +8,31 @@
  * change) with Idempotent-Replayed: true, the key on another request a 422, the request while
  * the key's first one runs a 409 with Retry-After: 1 that is not stored; no body at all must be
  * a 400 naming the missing fields. The rules of the booking changes and the history that the
- * document names are checked too. The document is YAML in its JSON-compatible flow style (after
+ * document names are checked too, and so are the webhook endpoints' rules and the deliveries
+ * of the document's "webhooks" (the real deliverer, leadbookctl webhooks run --once, posts a
+ * booking's three events to a receiver here: headers, signatures and bodies as documented). The
+ * document is YAML in its JSON-compatible flow style (after
  * "#" comment lines), read with json-c. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "e2e.h"
+#include "pgtest.h"
 
 #define ZERO_UUID "00000000-0000-4000-8000-000000000000"
 
@@ -28,7 +42,8 @@ static struct e2e_tenant S;    /* a signed-in user with a tenant */
 static struct e2e_tenant N;    /* a signed-in user without a tenant (never signs up) */
 static char booking_auth[256]; /* a booking-page key's Authorization line */
 static char lead_id[37], booking_id[37], token[37];
-static struct stack dead; /* a stack whose database is unreachable: the 503s */
+static char webhook_id[37]; /* T's webhook endpoint, subscribed to every event */
+static struct stack dead;   /* a stack whose database is unreachable: the 503s */
 static int dead_up;
 
 /* ---- failures are collected, then reported together --------------------------------------- */
@@ -284,6 +299,13 @@ static void check_response(json_object *resp, const struct e2e_resp *r, int stat
         mismatch("%s: Content-Type %s is not documented", ctx, ct);
         return;
     }
+    if (strncmp(ct, "text/plain", 10) == 0) { /* the Prometheus text exposition */
+        if (!r->raw.body || strncmp(r->raw.body, "# HELP ", 7) != 0 ||
+            !strstr(r->raw.body, "\n# TYPE leadbook_http_requests_total counter\n"))
+            mismatch("%s: not a Prometheus text exposition: %.200s", ctx,
+                     r->raw.body ? r->raw.body : "");
+        return;
+    }
     if (strncmp(ct, "text/calendar", 13) == 0) {
         if (strncmp(r->raw.body, "BEGIN:VCALENDAR\r\n", 17) != 0)
             mismatch("%s: not a VCALENDAR", ctx);
@@ -329,6 +351,8 @@ static void concrete(const char *tmpl, enum idkind kind, const char *id_override
         value = T.agent_id;
     else if (strncmp(tmpl, "/tenants/by-user/", 17) == 0)
         value = S.user_id;
+    else if (strncmp(tmpl, "/webhooks/", 10) == 0)
+        value = webhook_id;
     snprintf(out, outlen, "%.*s%s%s", (int)(open - tmpl), tmpl, value, close + 1);
 }
 
@@ -350,6 +374,31 @@ static int is_meeting(const char *tmpl)
 static int is_reschedule(const char *tmpl)
 {
     return strcmp(tmpl, "/bookings/{id}") == 0;
+}
+
+/* The probes: public inside the application, served by nginx to local addresses only. */
+static int is_probe(const char *tmpl)
+{
+    return strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0 ||
+           strcmp(tmpl, "/metrics") == 0;
+}
+
+static int is_webhooks(const char *tmpl)
+{
+    return strncmp(tmpl, "/webhooks", 9) == 0;
+}
+
+static int is_rotate(const char *tmpl)
+{
+    return strcmp(tmpl, "/webhooks/{id}/rotate-secret") == 0;
+}
+
+/* A write whose fields are all optional: no body at all is {} (a 200, not a 400). */
+static int body_optional(const char *tmpl, const char *method)
+{
+    return (strcmp(method, "patch") == 0 &&
+            (strcmp(tmpl, "/agents/{id}") == 0 || strcmp(tmpl, "/webhooks/{id}") == 0)) ||
+           is_rotate(tmpl);
 }
 
 /* A write (POST or PATCH): takes an Idempotency-Key. */
@@ -401,6 +450,13 @@ static const char *valid_body(const char *tmpl, const char *method, char *buf, s
         snprintf(buf, len, "{\"scheduledAt\":\"%s\"}", when);
         return buf;
     }
+    if (is_rotate(tmpl))
+        return "{}";
+    if (strcmp(method, "post") == 0 && is_webhooks(tmpl))
+        return "{\"url\":\"https://hooks.example.com/doc\",\"events\":[\"booking.created\"],"
+               "\"description\":\"Doc hook\"}";
+    if (strcmp(method, "patch") == 0 && is_webhooks(tmpl))
+        return "{\"description\":\"Doc renamed\"}";
     if (strcmp(method, "post") == 0)
         return "{\"name\":\"Doc agent\",\"knowledge\":\"Documented knowledge.\"}";
     if (strcmp(method, "patch") == 0)
@@ -408,11 +464,29 @@ static const char *valid_body(const char *tmpl, const char *method, char *buf, s
     return NULL;
 }
 
+/* POST /webhooks for the tenant (asserts 201); id and secret (64 bytes) may be NULL. */
+static void webhook_new(const struct e2e_tenant *t, const char *url, const char *events,
+                        char id[37], char *secret)
+{
+    char body[1024];
+    snprintf(body, sizeof body, "{\"url\":\"%s\",\"events\":%s}", url, events);
+    struct e2e_resp r;
+    e2e_call(&r, t, "POST", "/webhooks", body);
+    ck_assert_msg(r.status == 201, "POST /webhooks: %d %s", r.status, r.raw.body);
+    if (id)
+        snprintf(id, 37, "%s", e2e_str(r.json, "id"));
+    if (secret)
+        snprintf(secret, 64, "%s", e2e_str(r.json, "secret"));
+    e2e_free(&r);
+}
+
 /* The table each status of a route needs broken to answer 500. */
 static const char *table_of(const char *tmpl)
 {
     if (is_tenants(tmpl))
         return "tenants";
+    if (is_webhooks(tmpl))
+        return "webhook_endpoints";
     if (strncmp(tmpl, "/leads/stats", 12) == 0 || strncmp(tmpl, "/bookings", 9) == 0)
         return "bookings";
     if (strncmp(tmpl, "/leads", 6) == 0)
@@ -516,13 +590,16 @@ static void fresh_request(const char *tmpl, const char *method, struct fresh *f)
     }
 }
 
-/* Another valid request body than body: a name, a status or a time changed. */
+/* Another valid request body than body: a name, a description, a status or a time changed. */
 static void other_body(const char *body, char *out, size_t len)
 {
     json_object *o = json_tokener_parse(body), *v;
     ck_assert_ptr_nonnull(o);
     char text[512];
-    if (json_object_object_get_ex(o, "name", &v)) {
+    if (json_object_object_get_ex(o, "description", &v)) {
+        snprintf(text, sizeof text, "%s 2", json_object_get_string(v));
+        json_object_object_add(o, "description", json_object_new_string(text));
+    } else if (json_object_object_get_ex(o, "name", &v)) {
         snprintf(text, sizeof text, "%s 2", json_object_get_string(v));
         json_object_object_add(o, "name", json_object_new_string(text));
     } else if (json_object_object_get_ex(o, "status", &v)) {
@@ -568,8 +645,7 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
 {
     char path[1024], m[16], bodybuf[1024], hdrs[4096];
     const char *body = valid_body(tmpl, method, bodybuf, sizeof bodybuf);
-    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || strcmp(tmpl, "/healthz") == 0 ||
-                    strcmp(tmpl, "/readyz") == 0;
+    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || is_probe(tmpl);
     const char *auth = is_public && strcmp(method, "options") != 0 ? NULL : T.auth;
     /* the tenant routes are the signed-in user's (a tenant key is tried in variants()) */
     if (is_tenants(tmpl) && strcmp(method, "options") != 0)
@@ -585,7 +661,11 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
     case 201:
     case 204:
         if (strcmp(method, "delete") == 0) {
-            e2e_agent_new(&T, "To delete", fresh);
+            if (is_webhooks(tmpl))
+                webhook_new(&T, "https://hooks.example.com/delete", "[\"booking.created\"]", fresh,
+                            NULL);
+            else
+                e2e_agent_new(&T, "To delete", fresh);
             concrete(tmpl, ID_OK, fresh, path, sizeof path);
         } else if (is_booking_change(tmpl, method)) {
             char tok[37];
@@ -602,6 +682,10 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
             snprintf(path, sizeof path, "/leads?limit=0");
         else if (strcmp(tmpl, "/leads/stats") == 0)
             snprintf(path, sizeof path, "/leads/stats?agentId=bad");
+        else if (strcmp(tmpl, "/webhooks") == 0 && strcmp(method, "get") == 0)
+            snprintf(path, sizeof path, "/webhooks?tenantId=not-a-uuid");
+        else if (is_rotate(tmpl))
+            body = "{\"secret\":\"mine\"}";
         else if (strcmp(method, "post") == 0 || is_booking_change(tmpl, method))
             body = "{}";
         else if (strcmp(method, "patch") == 0)
@@ -686,6 +770,12 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
             mismatch("%s %s: the first request with a key: %d %.200s", method, tmpl, r->status,
                      r->raw.body ? r->raw.body : "");
         e2e_free(r);
+        if (strcmp(f.body, "{}") == 0) { /* no field to change: another path (a tenantId) */
+            char p2[1100];
+            snprintf(p2, sizeof p2, "%s?tenantId=%s", f.path, T.id);
+            send_req(r, with_key(h, sizeof h, f.auth, k), m, p2, f.bodyp);
+            return 0;
+        }
         other_body(f.body, other, sizeof other);
         send_req(r, with_key(h, sizeof h, f.auth, k), m, f.path, other);
         return 0;
@@ -718,7 +808,7 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
         }
         return 0;
     case 500: {
-        if (!strchr("/", tmpl[0]) || strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0)
+        if (!strchr("/", tmpl[0]) || is_probe(tmpl))
             return -1;
         char sql[256], undo[256];
         if (post_tenants) {
@@ -744,8 +834,8 @@ static int produce(const char *tmpl, const char *method, int status, struct e2e_
     }
     case 503: {
         ck_assert_msg(dead_up, "the stack without a database did not start");
-        if (strcmp(tmpl, "/healthz") == 0)
-            return -1;
+        if (strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/metrics") == 0)
+            return -1; /* no database call (metrics: without the deliverer's lines) */
         if (is_tenants(tmpl))
             auth = T.auth; /* a key: checked in the (unreachable) database */
         snprintf(hdrs, sizeof hdrs, "%s%s", auth ? auth : "",
@@ -803,8 +893,7 @@ static int variants(const char *tmpl, const char *method, int status, json_objec
 {
     char path[1024], m[16], bodybuf[1024];
     const char *body = valid_body(tmpl, method, bodybuf, sizeof bodybuf);
-    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || strcmp(tmpl, "/healthz") == 0 ||
-                    strcmp(tmpl, "/readyz") == 0;
+    int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0 || is_probe(tmpl);
     if (is_public || strcmp(method, "options") == 0)
         return 0;
     upper(method, m, sizeof m);
@@ -950,7 +1039,7 @@ static int write_variants(const char *tmpl, const char *method, int status, json
         variant(resp, status, f.auth, extra, m, f.path, f.bodyp, NULL, ctx,
                 "a key of 255 characters");
         n += 3;
-        if (strcmp(tmpl, "/agents/{id}") == 0) { /* no field is required: no body is {} */
+        if (body_optional(tmpl, method)) { /* no field is required: no body is {} */
             variant(resp, status, T.auth, NULL, m, f.path, NULL, NULL, ctx, "no body at all");
             n++;
         }
@@ -964,7 +1053,7 @@ static int write_variants(const char *tmpl, const char *method, int status, json
                 "Idempotency-Key must be 1 to 255 printable ASCII characters", ctx,
                 "a key of 256 characters, a valid body");
         n++;
-        if (strcmp(tmpl, "/agents/{id}") != 0) {
+        if (!body_optional(tmpl, method)) {
             /* no body at all: a 400 naming what is missing (not a 415) */
             send_req(&a, f.auth, m, f.path, NULL);
             snprintf(vctx, sizeof vctx, "%s (no body at all)", ctx);
@@ -1350,20 +1439,572 @@ static int booking_variants(const char *tmpl, const char *method, int status, js
     return n;
 }
 
+/* Whether s is a signing secret as documented: whsec_ + standard base64 of 32 bytes. */
+static int is_secret(const char *s)
+{
+    if (!s || strlen(s) != 50 || strncmp(s, "whsec_", 6) != 0 || s[49] != '=')
+        return 0;
+    for (int i = 6; i < 49; i++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s[i]))
+            return 0;
+    return 1;
+}
+
+/* The rules of the webhook endpoints that the document names (messages, what each view shows,
+ * pages of deliveries). Returns how many answers were checked. */
+static int webhook_variants(const char *tmpl, const char *method, int status, json_object *resp,
+                            const char *ctx)
+{
+    if (!is_webhooks(tmpl))
+        return 0;
+    char m[16], path[1024], body[3000], msg[256], id[37];
+    upper(method, m, sizeof m);
+    int n = 0;
+    struct e2e_resp r;
+    int post = strcmp(method, "post") == 0, patch = strcmp(method, "patch") == 0;
+    int get = strcmp(method, "get") == 0, del = strcmp(method, "delete") == 0;
+    int collection = strcmp(tmpl, "/webhooks") == 0, one = strcmp(tmpl, "/webhooks/{id}") == 0;
+    int deliveries = strcmp(tmpl, "/webhooks/{id}/deliveries") == 0;
+    static const char url_ok[] = "\"url\":\"https://hooks.example.com/v\"";
+    switch (status) {
+    case 200:
+    case 201:
+        if (collection && post) { /* the order of events, the default description, the secret */
+            snprintf(body, sizeof body,
+                     "{%s,\"events\":[\"booking.rescheduled\",\"booking.created\"]}", url_ok);
+            send_req(&r, T.auth, m, tmpl, body);
+            check_response(resp, &r, 201, ctx);
+            json_object *ev = jget(r.json, "events");
+            if (r.status == 201 &&
+                (strcmp(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN),
+                        "[\"booking.rescheduled\",\"booking.created\"]") != 0 ||
+                 strcmp(jstr(&r, "description"), "") != 0 || !is_secret(jstr(&r, "secret"))))
+                mismatch("%s (events kept in order, description \"\", the secret): %.300s", ctx,
+                         r.raw.body);
+            snprintf(id, sizeof id, "%s", jstr(&r, "id"));
+            e2e_free(&r);
+            snprintf(path, sizeof path, "/webhooks/%s", id); /* never the secret again */
+            send_req(&r, T.auth, "GET", path, NULL);
+            if (r.status != 200 || !r.raw.body || strstr(r.raw.body, "whsec_"))
+                mismatch("%s (GET of a new endpoint): %d %.300s", ctx, r.status,
+                         r.raw.body ? r.raw.body : "");
+            e2e_free(&r);
+            n += 2;
+        }
+        if (collection && get) { /* a signed-in user with a tenant manages its endpoints too */
+            webhook_new(&S, "https://hooks.example.com/user", "[\"booking.created\"]", id, NULL);
+            send_req(&r, S.auth, m, tmpl, NULL);
+            check_response(resp, &r, 200, ctx);
+            if (r.status == 200 &&
+                (json_object_array_length(r.json) != 1 ||
+                 strcmp(json_object_get_string(jget(json_object_array_get_idx(r.json, 0), "id")),
+                        id) != 0))
+                mismatch("%s (a signed-in user's endpoints): %.300s", ctx, r.raw.body);
+            if (r.raw.body && strstr(r.raw.body, "whsec_"))
+                mismatch("%s: a secret in the list", ctx);
+            e2e_free(&r);
+            n++;
+        }
+        if (one && patch) { /* disabled and enabled again; {} changes nothing */
+            webhook_new(&T, "https://hooks.example.com/p", "[\"booking.created\"]", id, NULL);
+            snprintf(path, sizeof path, "/webhooks/%s", id);
+            const char *bodies[] = {"{\"enabled\":false}", "{}", "{\"enabled\":true}"};
+            const int want[] = {0, 0, 1};
+            for (int i = 0; i < 3; i++) {
+                send_req(&r, T.auth, m, path, bodies[i]);
+                check_response(resp, &r, 200, ctx);
+                json_object *en = jget(r.json, "enabled");
+                if (r.status == 200 &&
+                    (!en || json_object_get_boolean(en) != want[i] || strstr(r.raw.body, "whsec_")))
+                    mismatch("%s (%s): %.300s", ctx, bodies[i], r.raw.body);
+                e2e_free(&r);
+            }
+            n += 3;
+        }
+        if (is_rotate(tmpl)) { /* a new secret; the old one signs for 24 hours, as GET says */
+            char before[64], after[64], in24h[40];
+            webhook_new(&T, "https://hooks.example.com/r", "[\"booking.created\"]", id, before);
+            snprintf(path, sizeof path, "/webhooks/%s/rotate-secret", id);
+            send_req(&r, T.auth, m, path, NULL);
+            check_response(resp, &r, 200, ctx);
+            snprintf(after, sizeof after, "%s", jstr(&r, "secret"));
+            e2e_iso_from_now(86400, in24h);
+            int64_t d = e2e_ts_us(jstr(&r, "previousSecretExpiresAt")) - e2e_ts_us(in24h);
+            if (r.status == 200 &&
+                (!is_secret(after) || strcmp(after, before) == 0 || d > 60000000 || d < -60000000))
+                mismatch("%s (no body): %.300s", ctx, r.raw.body);
+            char expires[40];
+            snprintf(expires, sizeof expires, "%s", jstr(&r, "previousSecretExpiresAt"));
+            e2e_free(&r);
+            snprintf(path, sizeof path, "/webhooks/%s", id);
+            send_req(&r, T.auth, "GET", path, NULL);
+            if (r.status != 200 || strcmp(jstr(&r, "previousSecretExpiresAt"), expires) != 0 ||
+                strstr(r.raw.body, "whsec_"))
+                mismatch("%s (GET after a rotation): %.300s", ctx, r.raw.body);
+            e2e_free(&r);
+            n += 2;
+        }
+        if (one && del) { /* the message, then it is gone */
+            webhook_new(&T, "https://hooks.example.com/d", "[\"booking.created\"]", id, NULL);
+            snprintf(path, sizeof path, "/webhooks/%s", id);
+            snprintf(msg, sizeof msg, "Webhook %s successfully deleted", id);
+            send_req(&r, T.auth, m, path, NULL);
+            check_response(resp, &r, 200, ctx);
+            if (r.status == 200 && strcmp(jstr(&r, "message"), msg) != 0)
+                mismatch("%s: %.300s", ctx, r.raw.body);
+            e2e_free(&r);
+            send_req(&r, T.auth, "GET", path, NULL);
+            if (r.status != 404)
+                mismatch("%s: a deleted endpoint is %d", ctx, r.status);
+            e2e_free(&r);
+            n++;
+        }
+        if (deliveries) { /* pages: Link names the next one, with the tenantId asked with */
+            const char *qs[] = {"?limit=1", "?limit=1&tenantId="};
+            for (int i = 0; i < 2; i++) {
+                snprintf(path, sizeof path, "/webhooks/%s/deliveries%s%s", webhook_id, qs[i],
+                         i ? T.id : "");
+                send_req(&r, T.auth, m, path, NULL);
+                check_response(resp, &r, 200, ctx);
+                char link[1024], want[512];
+                const char *got = e2e_header(&r, "Link", link, sizeof link);
+                snprintf(want, sizeof want, "</webhooks/%s/deliveries?limit=1&cursor=", webhook_id);
+                size_t gl = got ? strlen(got) : 0;
+                const char *tail = ">; rel=\"next\"";
+                if (r.status != 200 || json_object_array_length(r.json) != 1 || !got ||
+                    strncmp(got, want, strlen(want)) != 0 || gl < strlen(tail) ||
+                    strcmp(got + gl - strlen(tail), tail) != 0 || (i && !strstr(got, T.id)) ||
+                    (!i && strstr(got, "tenantId")))
+                    mismatch("%s (%s): Link %s, %.200s", ctx, qs[i], got ? got : "missing",
+                             r.raw.body ? r.raw.body : "");
+                e2e_free(&r);
+                n++;
+                if (!got || i)
+                    continue;
+                char next[1024]; /* the next page */
+                snprintf(next, sizeof next, "%.*s", (int)(strchr(got, '>') - got - 1), got + 1);
+                send_req(&r, T.auth, m, next, NULL);
+                check_response(resp, &r, 200, ctx);
+                e2e_free(&r);
+                n++;
+            }
+        }
+        break;
+    case 400: {
+        if (collection && get)
+            break;
+        if (deliveries) {
+            static const struct {
+                const char *q, *msg;
+            } bad[] = {{"limit=0", "limit must be an integer between 1 and 1000"},
+                       {"limit=1001", "limit must be an integer between 1 and 1000"},
+                       {"cursor=AAAA", "cursor is not a valid page cursor"}};
+            for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                snprintf(path, sizeof path, "/webhooks/%s/deliveries?%s", webhook_id, bad[i].q);
+                variant(resp, 400, T.auth, NULL, m, path, NULL, bad[i].msg, ctx, bad[i].q);
+                n++;
+            }
+        }
+        if (!collection) { /* a malformed id */
+            snprintf(path, sizeof path, "/webhooks/not-a-uuid%s",
+                     is_rotate(tmpl) ? "/rotate-secret"
+                     : deliveries    ? "/deliveries"
+                                     : "");
+            variant(resp, 400, T.auth, NULL, m, path, post || patch ? "{}" : NULL,
+                    "Validation failed (uuid is expected)", ctx, "a malformed id");
+            n++;
+        }
+        if (is_rotate(tmpl)) {
+            snprintf(path, sizeof path, "/webhooks/%s/rotate-secret", webhook_id);
+            variant(resp, 400, T.auth, NULL, m, path, "{\"secret\":\"mine\"}",
+                    "property secret should not exist", ctx, "a field");
+            n++;
+        }
+        if (!(collection && post) && !(one && patch))
+            break;
+        snprintf(path, sizeof path, "/webhooks%s%s", one ? "/" : "", one ? webhook_id : "");
+        char long_url[2100], long_desc[520];
+        int l = snprintf(long_url, sizeof long_url, "https://hooks.example.com/");
+        memset(long_url + l, 'p', (size_t)(2049 - l));
+        long_url[2049] = '\0';
+        memset(long_desc, 'd', 501);
+        long_desc[501] = '\0';
+        static const char events_only[] =
+            "events must contain only booking.created, booking.status_changed, "
+            "booking.rescheduled";
+        struct {
+            const char *field, *msg;
+        } cases[] = {
+            {"\"url\":\"hooks.example.com/x\"", "url must be a URL address"},
+            {"\"url\":\"\"", "url must be a URL address"},
+            {NULL, "url must be shorter than or equal to 2048 characters"},
+            {"\"url\":\"http://hooks.example.com/\"", "url must use https"},
+            {"\"url\":\"https://user:pw@hooks.example.com/\"", "url must not contain credentials"},
+            {"\"url\":\"https://hooks.example.com/#top\"", "url must not contain a fragment"},
+            {"\"url\":\"https://10.1.2.3/\"",
+             "url must not point to a loopback, private or otherwise non-public address"},
+            {"\"url\":\"https://[::1]/\"",
+             "url must not point to a loopback, private or otherwise non-public address"},
+            {"\"events\":\"booking.created\"", "events must be an array"},
+            {"\"events\":[]", "events should not be empty"},
+            {"\"events\":[\"booking.deleted\"]", events_only},
+            {"\"events\":[\"booking.created\",\"booking.created\"]",
+             "events must not contain duplicates"},
+            {"\"description\":7", "description must be a string"},
+            {"\"description\":\"a\\u0000b\"", "description must not contain null characters"},
+            {"", "description must be shorter than or equal to 500 characters"},
+            {"\"enabled\":\"yes\"",
+             post ? "property enabled should not exist" : "enabled must be a boolean value"},
+            {"\"secret\":\"whsec_x\"", "property secret should not exist"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char field[2200];
+            if (!cases[i].field)
+                snprintf(field, sizeof field, "\"url\":\"%s\"", long_url);
+            else if (!cases[i].field[0])
+                snprintf(field, sizeof field, "\"description\":\"%s\"", long_desc);
+            else
+                snprintf(field, sizeof field, "%s", cases[i].field);
+            int has_url = strncmp(field, "\"url\"", 5) == 0;
+            int has_events = strncmp(field, "\"events\"", 8) == 0;
+            snprintf(body, sizeof body, "{%s%s%s%s%s}", field, post && !has_url ? "," : "",
+                     post && !has_url ? url_ok : "", post && !has_events ? "," : "",
+                     post && !has_events ? "\"events\":[\"booking.created\"]" : "");
+            variant(resp, 400, T.auth, NULL, m, path, body, cases[i].msg, ctx, cases[i].msg);
+            n++;
+        }
+        if (post) {
+            variant(resp, 400, T.auth, NULL, m, path, "{\"url\":null}", "url should not be empty",
+                    ctx, "a null url");
+            n++;
+        }
+        break;
+    }
+    case 404:
+        if (collection)
+            break;
+        snprintf(path, sizeof path, "/webhooks/%s%s", ZERO_UUID,
+                 is_rotate(tmpl) ? "/rotate-secret"
+                 : deliveries    ? "/deliveries"
+                                 : "");
+        variant(resp, 404, T.auth, NULL, m, path, post || patch ? "{}" : NULL,
+                "Webhook with id " ZERO_UUID " not found", ctx, "an unknown id");
+        { /* another tenant's endpoint is answered the same way */
+            char other[37];
+            webhook_new(&O, "https://hooks.example.com/o", "[\"booking.created\"]", other, NULL);
+            snprintf(path, sizeof path, "/webhooks/%s%s", other,
+                     is_rotate(tmpl) ? "/rotate-secret"
+                     : deliveries    ? "/deliveries"
+                                     : "");
+            snprintf(msg, sizeof msg, "Webhook with id %s not found", other);
+            variant(resp, 404, T.auth, NULL, m, path, post || patch ? "{}" : NULL, msg, ctx,
+                    "another tenant's endpoint");
+        }
+        n += 2;
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+/* ---- the deliveries of the document's "webhooks" ------------------------------------------ */
+
+#define RX_MAX 4
+
+struct rx_req {
+    char head[8192]; /* request line and header lines */
+    char body[16384];
+    size_t body_len;
+};
+
+/* A receiver in a child process: answers n requests 204, each request written to out_fd
+ * (length, then the bytes). Returns the port; *pid the child's. */
+static int rx_start(int n, int out_fd, pid_t *pid)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    ck_assert(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 8) == 0 &&
+              getsockname(s, (struct sockaddr *)&a, &alen) == 0);
+    fflush(NULL);
+    *pid = fork();
+    ck_assert_int_ge(*pid, 0);
+    if (*pid == 0) {
+        static char buf[32768];
+        static const char ans[] =
+            "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        for (int i = 0; i < n; i++) {
+            int c = accept(s, NULL, NULL);
+            if (c < 0)
+                _exit(1);
+            size_t len = 0;
+            for (;;) {
+                ssize_t got = read(c, buf + len, sizeof buf - 1 - len);
+                if (got <= 0)
+                    break;
+                len += (size_t)got;
+                buf[len] = '\0';
+                char *end = strstr(buf, "\r\n\r\n");
+                if (!end)
+                    continue;
+                size_t body = 0;
+                for (const char *line = strstr(buf, "\r\n"); line && line < end;
+                     line = strstr(line + 2, "\r\n"))
+                    if (strncasecmp(line + 2, "content-length:", 15) == 0)
+                        body = strtoul(line + 17, NULL, 10);
+                if (len >= (size_t)(end + 4 - buf) + body)
+                    break;
+            }
+            uint32_t l32 = (uint32_t)len;
+            if (write(out_fd, &l32, sizeof l32) != (ssize_t)sizeof l32 ||
+                write(out_fd, buf, len) != (ssize_t)len ||
+                write(c, ans, sizeof ans - 1) != (ssize_t)(sizeof ans - 1))
+                _exit(1);
+            close(c);
+        }
+        _exit(0);
+    }
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* One recorded request, or 0 when none came within 5 s. */
+static int rx_next(int fd, struct rx_req *q)
+{
+    static char buf[32768];
+    uint32_t l32;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 5000) <= 0 || read(fd, &l32, sizeof l32) != (ssize_t)sizeof l32 ||
+        l32 >= sizeof buf)
+        return 0;
+    size_t got = 0;
+    while (got < l32) {
+        ssize_t r = read(fd, buf + got, l32 - got);
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    buf[got] = '\0';
+    char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+        return 0;
+    snprintf(q->head, sizeof q->head, "%.*s", (int)(end - buf + 2), buf);
+    q->body_len = got - (size_t)(end + 4 - buf);
+    if (q->body_len >= sizeof q->body)
+        return 0;
+    memcpy(q->body, end + 4, q->body_len);
+    q->body[q->body_len] = '\0';
+    return 1;
+}
+
+/* The value of header name (any case) of q in out, or NULL. */
+static const char *rx_header(const struct rx_req *q, const char *name, char *out, size_t len)
+{
+    size_t nl = strlen(name);
+    for (const char *line = strstr(q->head, "\r\n"); line && line[2];
+         line = strstr(line + 2, "\r\n")) {
+        const char *h = line + 2;
+        if (strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
+            const char *v = h + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, len, "%.*s", (int)strcspn(v, "\r"), v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+/* "v1," + base64 of HMAC-SHA256(decoded secret, id.timestamp.body). */
+static void expected_signature(const char *secret, const char *id, const char *ts,
+                               const struct rx_req *q, char out[64])
+{
+    unsigned char key[48], mac[EVP_MAX_MD_SIZE];
+    int kl = EVP_DecodeBlock(key, (const unsigned char *)secret + 6, 44) - 1; /* one '=' */
+    size_t cl = strlen(id) + strlen(ts) + 2 + q->body_len;
+    char *content = malloc(cl + 1);
+    ck_assert_ptr_nonnull(content);
+    snprintf(content, cl + 1, "%s.%s.%s", id, ts, q->body);
+    unsigned int ml = 0;
+    HMAC(EVP_sha256(), key, kl, (const unsigned char *)content, cl, mac, &ml);
+    free(content);
+    memcpy(out, "v1,", 3);
+    EVP_EncodeBlock((unsigned char *)out + 3, mac, (int)ml);
+}
+
+/* The real deliverer (leadbookctl webhooks run --once) posts the three events of one booking
+ * to a receiver here, after a rotation of the secret: each request is checked against the
+ * document's "webhooks" (headers, both signatures, the body's schema by its type), the
+ * outbox's stored payload is the body byte for byte, and the attempts are listed as
+ * delivered. Returns how many answers were checked. */
+static int check_webhook_deliveries(void)
+{
+    const char *ctx = "webhooks (leadbookctl webhooks run)";
+    json_object *hooks = jget(doc, "webhooks");
+    if (!hooks) {
+        mismatch("%s: the document has no webhooks", ctx);
+        return 0;
+    }
+    struct e2e_tenant d;
+    e2e_tenant_new(&d, "OpenAPI deliveries", 0);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t rx;
+    int port = rx_start(3, fds[1], &rx);
+    close(fds[1]);
+    char url[128], hook[37], old_secret[64], new_secret[64], path[256], body[128], when[40];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/doc-hook?x=1", port);
+    webhook_new(&d, url, "[\"booking.created\",\"booking.status_changed\",\"booking.rescheduled\"]",
+                hook, old_secret);
+    struct e2e_resp r;
+    snprintf(path, sizeof path, "/webhooks/%s/rotate-secret", hook);
+    send_req(&r, d.auth, "POST", path, NULL);
+    ck_assert_int_eq(r.status, 200);
+    snprintf(new_secret, sizeof new_secret, "%s", jstr(&r, "secret"));
+    e2e_free(&r);
+    char b[37];
+    e2e_lead_new(&d, NULL, "Doc delivered", 3600, NULL, b, NULL);
+    ck_assert_int_eq(e2e_set_status(&d, b, "CONFIRMED"), 200);
+    e2e_iso_from_now(2 * 86400, when);
+    snprintf(body, sizeof body, "{\"scheduledAt\":\"%s\"}", when);
+    snprintf(path, sizeof path, "/bookings/%s", b);
+    send_req(&r, d.auth, "PATCH", path, body);
+    ck_assert_int_eq(r.status, 200);
+    e2e_free(&r);
+
+    /* only these are due: the other endpoints of this program are not receivers */
+    e2e_sql("UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL "
+            "WHERE status = 'pending' AND endpoint_id <> $1",
+            hook, E2E_END);
+    char conf[400];
+    snprintf(conf, sizeof conf, "%s/leadbook.conf", e2e_stack.dir);
+    char *argv[] = {(char *)pgtest_ctl_path(),
+                    "--db",
+                    (char *)e2e_conninfo(),
+                    "-c",
+                    conf,
+                    "webhooks",
+                    "run",
+                    "--once",
+                    NULL};
+    int rc = pgtest_run(argv, NULL, NULL);
+    if (rc != 0)
+        mismatch("%s: leadbookctl webhooks run --once exited %d", ctx, rc);
+
+    int n = 0, seen = 0;
+    struct rx_req *q = malloc(sizeof *q);
+    ck_assert_ptr_nonnull(q);
+    for (int i = 0; i < 3 && rx_next(fds[0], q); i++) {
+        char vctx[300], v[256];
+        json_object *o = json_tokener_parse(q->body);
+        const char *type = json_object_get_string(jget(o, "type"));
+        snprintf(vctx, sizeof vctx, "%s: %s", ctx, type ? type : "(no type)");
+        if (!o || !type || !jget(hooks, type)) {
+            mismatch("%s: an undocumented request: %.300s", vctx, q->body);
+            json_object_put(o);
+            continue;
+        }
+        seen |= strcmp(type, "booking.created") == 0          ? 1
+                : strcmp(type, "booking.status_changed") == 0 ? 2
+                                                              : 4;
+        json_object *op = jget(jget(hooks, type), "post");
+        if (strncmp(q->head, "POST /doc-hook?x=1 HTTP/1.1\r\n", 29) != 0)
+            mismatch("%s: %.60s", vctx, q->head);
+        json_object *ps = jget(op, "parameters");
+        for (size_t k = 0; ps && k < json_object_array_length(ps); k++) {
+            json_object *p = deref(json_object_array_get_idx(ps, k));
+            const char *name = json_object_get_string(jget(p, "name"));
+            json_object *sch = jget(p, "schema"), *c = jget(sch, "const");
+            const char *got = rx_header(q, name, v, sizeof v);
+            if (!got) {
+                if (json_object_get_boolean(jget(p, "required")))
+                    mismatch("%s: header %s missing", vctx, name);
+                continue;
+            }
+            if (c && strcmp(json_object_get_string(c), got) != 0)
+                mismatch("%s: header %s: %s", vctx, name, got);
+            json_object *fmt = jget(sch, "format");
+            if (fmt && strcmp(json_object_get_string(fmt), "uuid") == 0 && !e2e_is_uuid(got))
+                mismatch("%s: header %s: %s is not a uuid", vctx, name, got);
+        }
+        char wid[64] = "", wts[32] = "", wsig[256] = "", ct[64] = "", ua[128] = "";
+        rx_header(q, "webhook-id", wid, sizeof wid);
+        rx_header(q, "webhook-timestamp", wts, sizeof wts);
+        rx_header(q, "webhook-signature", wsig, sizeof wsig);
+        rx_header(q, "Content-Type", ct, sizeof ct);
+        rx_header(q, "User-Agent", ua, sizeof ua);
+        if (strcmp(wid, json_object_get_string(jget(o, "id"))) != 0)
+            mismatch("%s: webhook-id %s is not the body's id", vctx, wid);
+        long long ts = atoll(wts);
+        if (strspn(wts, "0123456789") != strlen(wts) || llabs(ts - (long long)time(NULL)) > 120)
+            mismatch("%s: webhook-timestamp %s", vctx, wts);
+        if (strcmp(ct, "application/json") != 0 || strncmp(ua, "leadbook-webhooks/", 18) != 0)
+            mismatch("%s: Content-Type %s, User-Agent %s", vctx, ct, ua);
+        char s1[64], s2[64], both[140];
+        expected_signature(new_secret, wid, wts, q, s1);
+        expected_signature(old_secret, wid, wts, q, s2);
+        snprintf(both, sizeof both, "%s %s", s1, s2); /* during a rotation: new, then old */
+        if (strcmp(wsig, both) != 0)
+            mismatch("%s: webhook-signature %s, expected %s", vctx, wsig, both);
+        json_object *schema = jget(
+            jget(jget(deref(jget(op, "requestBody")), "content"), "application/json"), "schema");
+        check_schema(schema, o, "body", vctx);
+        json_object *data = jget(o, "data");
+        if (strcmp(json_object_get_string(jget(jget(data, "booking"), "id")), b) != 0)
+            mismatch("%s: not the booking's event: %.300s", vctx, q->body);
+        char stored[16384];
+        e2e_sql_value(stored, sizeof stored, "SELECT payload FROM webhook_events WHERE id = $1",
+                      wid, E2E_END);
+        if (strcmp(stored, q->body) != 0)
+            mismatch("%s: the body is not the outbox's payload", vctx);
+        json_object_put(o);
+        n++;
+    }
+    free(q);
+    if (seen != 7)
+        mismatch("%s: not the three events of the booking (seen %d)", ctx, seen);
+    close(fds[0]);
+    kill(rx, SIGKILL);
+    waitpid(rx, NULL, 0);
+
+    /* the attempts, as GET /webhooks/{id}/deliveries documents them */
+    json_object *resp200 =
+        jget(jget(jget(jget(jget(doc, "paths"), "/webhooks/{id}/deliveries"), "get"), "responses"),
+             "200");
+    snprintf(path, sizeof path, "/webhooks/%s/deliveries", hook);
+    send_req(&r, d.auth, "GET", path, NULL);
+    check_response(resp200, &r, 200, "get /webhooks/{id}/deliveries (delivered)");
+    for (size_t i = 0; r.status == 200 && i < json_object_array_length(r.json); i++) {
+        json_object *e = json_object_array_get_idx(r.json, i);
+        if (strcmp(json_object_get_string(jget(e, "status")), "delivered") != 0 ||
+            json_object_get_int(jget(e, "responseStatus")) != 204 ||
+            !e2e_is_ts(json_object_get_string(jget(e, "deliveredAt"))))
+            mismatch("%s: attempt %s", ctx, json_object_to_json_string(e));
+    }
+    if (r.status == 200 && json_object_array_length(r.json) != 3)
+        mismatch("%s: %zu attempts listed", ctx, json_object_array_length(r.json));
+    e2e_free(&r);
+    return n + 1;
+}
+
 /* What every operation can answer, as this program knows how to provoke it: the document must
  * list exactly these. */
 static int expected_statuses(const char *tmpl, const char *method, int *out)
 {
     int n = 0;
     int is_public = strncmp(tmpl, "/bookings/meeting/", 18) == 0;
-    int health = strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0;
+    int health = is_probe(tmpl);
     int has_body = strcmp(method, "post") == 0 || strcmp(method, "patch") == 0;
     int has_param = strchr(tmpl, '{') != NULL;
     if (strcmp(method, "options") == 0) {
         out[n++] = 204;
         return n;
     }
-    out[n++] = strcmp(method, "post") == 0 ? 201 : 200;
+    out[n++] = strcmp(method, "post") == 0 && !is_rotate(tmpl) ? 201 : 200;
     if (health) {
         if (strcmp(tmpl, "/readyz") == 0)
             out[n++] = 503;
@@ -1418,6 +2059,10 @@ START_TEST(t_openapi_matches_service)
 
     e2e_tenant_new(&T, "OpenAPI", 0);
     e2e_tenant_new(&O, "OpenAPI other", 0);
+    /* before T's first booking: its events are written, one delivery each */
+    webhook_new(&T, "http://127.0.0.1:9/doc",
+                "[\"booking.created\",\"booking.status_changed\",\"booking.rescheduled\"]",
+                webhook_id, NULL);
     e2e_lead_new(&T, NULL, "Doc lead", 86400, lead_id, booking_id, token);
     e2e_user_new(&S, NULL);
     e2e_user_signup(&S, "OpenAPI signed-in");
@@ -1438,8 +2083,13 @@ START_TEST(t_openapi_matches_service)
                             "/agents",
                             "/agents/{id}",
                             "/agents/by-link/{publicLink}",
+                            "/webhooks",
+                            "/webhooks/{id}",
+                            "/webhooks/{id}/rotate-secret",
+                            "/webhooks/{id}/deliveries",
                             "/healthz",
-                            "/readyz"};
+                            "/readyz",
+                            "/metrics"};
     json_object *paths = jget(doc, "paths");
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (!jget(paths, routes[i]))
@@ -1456,9 +2106,9 @@ START_TEST(t_openapi_matches_service)
                 continue;
             ops++;
             /* security: public routes say so, the others inherit bearer */
-            int public_route = strcmp(tmpl, "/healthz") == 0 || strcmp(tmpl, "/readyz") == 0 ||
-                               (is_meeting(tmpl) && (strcmp(methods[mi], "get") == 0 ||
-                                                     strcmp(methods[mi], "patch") == 0));
+            int public_route =
+                is_probe(tmpl) || (is_meeting(tmpl) && (strcmp(methods[mi], "get") == 0 ||
+                                                        strcmp(methods[mi], "patch") == 0));
             json_object *sec = jget(op, "security");
             if (public_route != (sec && json_object_array_length(sec) == 0))
                 mismatch("%s %s: security %s", methods[mi], tmpl,
@@ -1493,6 +2143,7 @@ START_TEST(t_openapi_matches_service)
                 checks += variants(tmpl, methods[mi], status, resp, ctx);
                 checks += write_variants(tmpl, methods[mi], status, resp, op, ctx);
                 checks += booking_variants(tmpl, methods[mi], status, resp, ctx);
+                checks += webhook_variants(tmpl, methods[mi], status, resp, ctx);
                 /* a documented JSON 200 answered to Accept: text/calendar as well */
                 if (status == 200 &&
                     jget(jget(deref(resp), "content"), "text/calendar; charset=utf-8")) {
@@ -1519,10 +2170,13 @@ START_TEST(t_openapi_matches_service)
         checks++;
         e2e_free(&r);
     }
+    checks += check_webhook_deliveries();
+    if (nfail) /* also here: Check truncates (or drops) a long failure message */
+        fprintf(stderr, "%d mismatches (%d checks):\n%s", nfail, checks, failures);
     ck_assert_int_ge(ops, 30);
     ck_assert_msg(nfail == 0,
-                  "%d mismatches between doc/openapi.yaml and the service (%d checks):\n%s", nfail,
-                  checks, failures);
+                  "%d mismatches between doc/openapi.yaml and the service (%d checks):\n%.3000s",
+                  nfail, checks, failures);
     json_object_put(doc);
 }
 END_TEST
