@@ -14,8 +14,8 @@ struct lb_jwt_keys;
 
 struct lb_app {
     const struct lb_config *cfg;
-    struct lb_db *db;     /* this worker's connection (may be NULL in unit tests) */
-    struct lb_auth *auth; /* this worker's credential caches (may be NULL in unit tests) */
+    struct lb_db *db;        /* this worker's connection (may be NULL in unit tests) */
+    struct lb_auth *auth;    /* this worker's credential caches (may be NULL in unit tests) */
     struct lb_jwt_keys *jwt; /* sign-in token keys (NULL: sign-in tokens not configured) */
     const struct lb_route *routes;
     size_t nroutes;

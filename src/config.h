@@ -1,4 +1,5 @@
-/* config: leadbook.conf ("key = value", '#' comments) with LEADBOOKD_<KEY> environment overrides. */
+/* config: leadbook.conf ("key = value", '#' comments) with LEADBOOKD_<KEY> environment overrides.
+ */
 #ifndef LB_CONFIG_H
 #define LB_CONFIG_H
 

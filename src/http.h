@@ -45,10 +45,10 @@ struct lb_request {
     int path_encoded_slash;                   /* 1: the path held %2F (matches no route) */
     struct lb_kv params[LB_MAX_ROUTE_PARAMS]; /* filled by the router */
     size_t nparams;
-    const char *authorization; /* HTTP_AUTHORIZATION or NULL */
-    const char *content_type;  /* CONTENT_TYPE or NULL */
-    const char *accept;        /* HTTP_ACCEPT or NULL */
-    const char *remote_addr;   /* REMOTE_ADDR or NULL */
+    const char *authorization;   /* HTTP_AUTHORIZATION or NULL */
+    const char *content_type;    /* CONTENT_TYPE or NULL */
+    const char *accept;          /* HTTP_ACCEPT or NULL */
+    const char *remote_addr;     /* REMOTE_ADDR or NULL */
     const char *idempotency_key; /* HTTP_IDEMPOTENCY_KEY or NULL (as sent; validated by api) */
     char request_id[LB_REQUEST_ID_MAX + 1];
     int64_t content_length; /* -1 when absent or unparsable */

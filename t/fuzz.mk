@@ -72,6 +72,9 @@ t_fuzz_fuzz_request_SOURCES = t/fuzz/fuzz_request.c
 t_fuzz_fuzz_request_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 t_fuzz_fuzz_request_LDFLAGS = $(FUZZ_LINK_FLAGS)
 t_fuzz_fuzz_request_LDADD = $(FUZZ_LINK_LIBS)
+# GET /metrics answers text: the whole-request target checks it with the tests' format reader
+t_fuzz_fuzz_request_SOURCES += t/lib/promtext.c t/lib/promtext.h
+t_fuzz_fuzz_request_CFLAGS += -I$(top_srcdir)/t/lib
 t_fuzz_fuzz_jwt_SOURCES = t/fuzz/fuzz_jwt.c t/lib/jwtsign.c t/lib/jwtsign.h
 t_fuzz_fuzz_jwt_CFLAGS = $(FUZZ_COMPILE_FLAGS) -I$(top_srcdir)/t/lib
 t_fuzz_fuzz_jwt_LDFLAGS = $(FUZZ_LINK_FLAGS)

@@ -40,8 +40,8 @@ void lb_api_agent_create(struct lb_ctx *ctx)
         int hours = (in.present & LB_AGENT_HAS_LINK_EXPIRY) ? (int)in.link_expiry_hours : 0;
         enum lb_status st;
         if (idempotent) {
-            st = store_agent_create_idem(ctx->app->db, ctx->tenant_id, in.name, in.knowledge,
-                                         hours, &idem.store, &ctx->res->body);
+            st = store_agent_create_idem(ctx->app->db, ctx->tenant_id, in.name, in.knowledge, hours,
+                                         &idem.store, &ctx->res->body);
             api_idem_answer(ctx, &idem, st, "Tenant %s not found", ctx->tenant_id);
         } else {
             st = store_agent_create(ctx->app->db, ctx->tenant_id, in.name, in.knowledge, hours,

@@ -65,9 +65,9 @@ void lb_api_booking_reschedule(struct lb_ctx *ctx)
     if (idempotent)
         api_idem_not_found(&idem, booking_not_found, id);
     lb_response_json(ctx->res, 200);
-    enum lb_status st = store_booking_reschedule(ctx->app->db, ctx->tenant_id, id, when, &by,
-                                                 idempotent ? &idem.store : NULL, &ans,
-                                                 &ctx->res->body);
+    enum lb_status st =
+        store_booking_reschedule(ctx->app->db, ctx->tenant_id, id, when, &by,
+                                 idempotent ? &idem.store : NULL, &ans, &ctx->res->body);
     lb_buf_free(&nf);
     change_answer(ctx, st, idempotent, &idem, &ans, booking_not_found, id);
 }

@@ -172,8 +172,7 @@ void lb_api_booking_status(struct lb_ctx *ctx)
         api_idem_answer(ctx, &idem, st, booking_not_found, id);
         return;
     }
-    st = store_booking_set_status(ctx->app->db, ctx->tenant_id, id, to, &by, &ctx->res->body,
-                                  from);
+    st = store_booking_set_status(ctx->app->db, ctx->tenant_id, id, to, &by, &ctx->res->body, from);
     if (st == LB_CONFLICT) {
         lb_response_error(ctx->res, 409, "Cannot change booking status from %s to %s", from, to);
         return;

@@ -128,9 +128,8 @@ void api_store_error(struct lb_ctx *ctx, enum lb_status st, const char *not_foun
         /* "Booking with id %s not found" -> "Booking <id> is being changed, retry" */
         size_t noun = strcspn(not_found_fmt, " %");
         char msg[160];
-        snprintf(msg, sizeof msg, "%.*s%s%.40s is being changed, retry",
-                 noun ? (int)noun : 6, noun ? not_found_fmt : "Record", id && *id ? " " : "",
-                 id ? id : "");
+        snprintf(msg, sizeof msg, "%.*s%s%.40s is being changed, retry", noun ? (int)noun : 6,
+                 noun ? not_found_fmt : "Record", id && *id ? " " : "", id ? id : "");
         lb_response_status_error(ctx->res, st, ctx->app->cfg->retry_after, msg);
         return;
     }

@@ -16,8 +16,8 @@ int api_idem_begin(struct lb_ctx *ctx, struct api_idem *idem)
     if (!key)
         return 0;
     if (lb_validate_idempotency_key(key) != 0) {
-        lb_response_error_array(ctx->res, 400,
-                                "[\"Idempotency-Key must be 1 to 255 printable ASCII characters\"]");
+        lb_response_error_array(
+            ctx->res, 400, "[\"Idempotency-Key must be 1 to 255 printable ASCII characters\"]");
         return -1;
     }
     switch (ctx->cred) {

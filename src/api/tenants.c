@@ -48,9 +48,9 @@ void lb_api_tenant_create(struct lb_ctx *ctx)
         struct lb_buf conflict;
         lb_buf_init(&conflict);
         lb_error_body(&conflict, 409, "%s", tenant_exists);
-        enum lb_status st = store_tenant_create_for_user_idem(
-            ctx->app->db, ctx->user_id, in.name, &idem.store, conflict.data ? conflict.data : "",
-            &ctx->res->body);
+        enum lb_status st =
+            store_tenant_create_for_user_idem(ctx->app->db, ctx->user_id, in.name, &idem.store,
+                                              conflict.data ? conflict.data : "", &ctx->res->body);
         lb_buf_free(&conflict);
         api_idem_answer(ctx, &idem, st, "%s", "");
         return;
@@ -128,9 +128,8 @@ void lb_api_tenant_update(struct lb_ctx *ctx)
     lb_response_json(ctx->res, 200);
     if (idempotent) {
         api_idem_not_found(&idem, tenant_not_found, "");
-        enum lb_status st =
-            store_tenant_rename_idem(ctx->app->db, ctx->tenant_id, in.name, &idem.store,
-                                     &ctx->res->body);
+        enum lb_status st = store_tenant_rename_idem(ctx->app->db, ctx->tenant_id, in.name,
+                                                     &idem.store, &ctx->res->body);
         api_idem_answer(ctx, &idem, st, tenant_not_found, "");
         return;
     }

@@ -41,9 +41,8 @@ static void booking_page_book(const char *booking_auth, const char *visitor, con
              "{\"agentId\":\"%s\",\"name\":\"Pat Prospect\",\"email\":\"pat@example.com\","
              "\"scheduledAt\":\"%s\"}",
              agent, when);
-    snprintf(headers, sizeof headers,
-             "%s%sIdempotency-Key: 5d2f6f0e-1b7c-4a53-9a61-%012lx\r\n", booking_auth, visitor,
-             (unsigned long)random());
+    snprintf(headers, sizeof headers, "%s%sIdempotency-Key: 5d2f6f0e-1b7c-4a53-9a61-%012lx\r\n",
+             booking_auth, visitor, (unsigned long)random());
     e2e_raw(&r, headers, "POST", "/leads", body, strlen(body));
     e2e_expect(&r, 201);
     json_object *lead = e2e_get(r.json, "lead"), *booking = e2e_get(r.json, "booking");
@@ -180,10 +179,9 @@ START_TEST(t_booking_page_scope)
     memset(&bp, 0, sizeof bp);
     e2e_booking_key_new(bp.auth, sizeof bp.auth, NULL);
     const char *paths[][2] = {
-        {"GET", "/leads"},        {"GET", "/leads/stats"}, {"GET", "/agents"},
-        {"POST", "/agents"},      {"GET", "/tenants"},     {"GET", "/tenants/me"},
-        {"POST", "/tenants"},     {"GET", NULL},           {"PATCH", NULL},
-        {"DELETE", NULL},
+        {"GET", "/leads"},   {"GET", "/leads/stats"}, {"GET", "/agents"},   {"POST", "/agents"},
+        {"GET", "/tenants"}, {"GET", "/tenants/me"},  {"POST", "/tenants"}, {"GET", NULL},
+        {"PATCH", NULL},     {"DELETE", NULL},
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct e2e_resp r;
@@ -206,8 +204,7 @@ START_TEST(t_booking_page_scope)
     e2e_sql_value(status, sizeof status, "SELECT status FROM bookings WHERE id = $1", booking,
                   E2E_END);
     ck_assert_str_eq(status, "PENDING");
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE id = $1", t.agent_id,
-                                  E2E_END),
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM agents WHERE id = $1", t.agent_id, E2E_END),
                      1);
     /* an unknown agent or link: 404 */
     struct e2e_resp r;
@@ -236,8 +233,8 @@ START_TEST(t_user_without_tenant)
     e2e_call(&r, &u, "GET", "/tenants/me", NULL);
     e2e_expect_error(&r, 404, "Tenant not found");
     e2e_free(&r);
-    const char *forbidden[][2] = {{"GET", "/agents"},     {"GET", "/leads"},
-                                  {"GET", "/leads/stats"}, {"GET", "/tenants"},
+    const char *forbidden[][2] = {{"GET", "/agents"},       {"GET", "/leads"},
+                                  {"GET", "/leads/stats"},  {"GET", "/tenants"},
                                   {"PATCH", "/tenants/me"}, {"POST", "/agents"}};
     for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++) {
         e2e_call(&r, &u, forbidden[i][0], forbidden[i][1],
@@ -283,7 +280,8 @@ START_TEST(t_user_without_tenant)
     e2e_expect_error(&r, 404, "Tenant not found");
     e2e_free(&r);
     /* a tenantId of another tenant: 403, as on every route */
-    e2e_callf(&r, &u, "GET", NULL, "/tenants/me?tenantId=%s", "00000000-0000-4000-8000-000000000000");
+    e2e_callf(&r, &u, "GET", NULL, "/tenants/me?tenantId=%s",
+              "00000000-0000-4000-8000-000000000000");
     e2e_expect_error(&r, 403, NULL);
     e2e_free(&r);
     /* GET /tenants: only the caller's; PATCH /tenants/me renames it */
@@ -355,8 +353,7 @@ START_TEST(t_concurrent_signup)
         ck_assert_int_eq(created, 1);
         ck_assert_int_eq(conflicts, N - 1);
         ck_assert_int_eq(
-            e2e_sql_long("SELECT count(*) FROM tenants WHERE user_id = $1", u.user_id, E2E_END),
-            1);
+            e2e_sql_long("SELECT count(*) FROM tenants WHERE user_id = $1", u.user_id, E2E_END), 1);
     }
 }
 END_TEST

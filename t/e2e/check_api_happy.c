@@ -259,8 +259,8 @@ START_TEST(t_stats)
     e2e_tenant_new(&empty, "Happy stats empty", 0);
     e2e_call(&r, &empty, "GET", "/leads/stats", NULL);
     e2e_expect(&r, 200);
-    const char *const keys[] = {"totalLeads", "total",     "upcoming",      "completed",
-                                "expired",    "confirmed", "cancelled",     "conversionRate"};
+    const char *const keys[] = {"totalLeads", "total",     "upcoming",  "completed",
+                                "expired",    "confirmed", "cancelled", "conversionRate"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_int_eq(e2e_int(r.json, keys[i]), 0);
     e2e_free(&r);

@@ -94,7 +94,8 @@ START_TEST(t_other_request_is_422)
     idem_call(&r, &t, "POST", "/leads", key, other); /* another body */
     e2e_expect_error(&r, 422, NULL);
     char text[512];
-    ck_assert_ptr_nonnull(strstr(e2e_error_text(&r, text, sizeof text), "was used with a different request"));
+    ck_assert_ptr_nonnull(
+        strstr(e2e_error_text(&r, text, sizeof text), "was used with a different request"));
     e2e_free(&r);
     idem_call(&r, &t, "POST", "/agents", key,
               "{\"name\":\"Other\",\"knowledge\":\"Another request entirely.\"}"); /* path */
@@ -207,9 +208,9 @@ START_TEST(t_what_is_stored)
     ck_assert_int_eq(e2e_header_count(&r, "Idempotent-Replayed"), 1);
     e2e_free(&r);
     e2e_free(&first);
-    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM booking_events WHERE booking_id = $1",
-                                  booking, E2E_END),
-                     2);
+    ck_assert_int_eq(
+        e2e_sql_long("SELECT count(*) FROM booking_events WHERE booking_id = $1", booking, E2E_END),
+        2);
     unique_key(key, sizeof key, "refused");
     idem_call(&first, &t, "PATCH", path, key, "{\"status\":\"CONFIRMED\"}");
     e2e_expect_error(&first, 409, "Cannot change booking status from CANCELLED to CONFIRMED");

@@ -134,18 +134,17 @@ START_TEST(t_reschedule_by_tenant)
     const char *bad[] = {"{\"scheduledAt\":\"2000-01-01T00:00:00Z\"}", "{\"scheduledAt\":\"soon\"}",
                          "{\"scheduledAt\":\"9999-12-31T23:59:59Z\"}", "{\"status\":\"PENDING\"}",
                          "{}"};
-    const char *first_msg[] = {"scheduledAt must not be in the past",
-                               "scheduledAt must be a valid ISO 8601 date string",
-                               "scheduledAt must be within 730 days",
-                               "property status should not exist",
-                               "scheduledAt must be a valid ISO 8601 date string"};
+    const char *first_msg[] = {
+        "scheduledAt must not be in the past", "scheduledAt must be a valid ISO 8601 date string",
+        "scheduledAt must be within 730 days", "property status should not exist",
+        "scheduledAt must be a valid ISO 8601 date string"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         e2e_call(&r, &t, "PATCH", path, bad[i]);
         e2e_expect_error(&r, 400, NULL);
         char text[512];
-        ck_assert_msg(strncmp(e2e_error_text(&r, text, sizeof text), first_msg[i],
-                              strlen(first_msg[i])) == 0,
-                      "%s: %s", bad[i], text);
+        ck_assert_msg(
+            strncmp(e2e_error_text(&r, text, sizeof text), first_msg[i], strlen(first_msg[i])) == 0,
+            "%s: %s", bad[i], text);
         e2e_free(&r);
     }
 
@@ -184,9 +183,12 @@ START_TEST(t_prospect_changes)
     struct e2e_resp r;
 
     /* 400s: judged before anything */
-    const char *bad[] = {"{\"status\":\"COMPLETED\"}", "{\"status\":\"PENDING\"}",
+    const char *bad[] = {"{\"status\":\"COMPLETED\"}",
+                         "{\"status\":\"PENDING\"}",
                          "{\"status\":\"CONFIRMED\",\"scheduledAt\":\"2028-01-01T00:00:00Z\"}",
-                         "{}", "{\"note\":\"hi\"}", "{\"scheduledAt\":\"2000-01-01T00:00:00Z\"}"};
+                         "{}",
+                         "{\"note\":\"hi\"}",
+                         "{\"scheduledAt\":\"2000-01-01T00:00:00Z\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         prospect(&r, token, bad[i]);
         e2e_expect_error(&r, 400, NULL);

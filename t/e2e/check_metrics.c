@@ -147,7 +147,7 @@ START_TEST(t_totals_exact_whichever_worker)
 
     /* scrapes with 0..3 workers busy: the one left free answers */
     char *first = NULL, *first_stable = NULL;
-    pid_t answered[12];
+    pid_t answered[12] = {0};
     int rounds = 0, distinct = 0;
     for (int k = 0; rounds < 12 && (rounds < 4 || distinct < 3); k = (k + 1) % 4, rounds++) {
         pid_t kids[3];

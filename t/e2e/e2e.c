@@ -235,12 +235,11 @@ void e2e_expect_error_at(const char *file, int line, const struct e2e_resp *r, i
     static const struct {
         int code;
         const char *reason;
-    } reasons[] = {{400, "Bad Request"},        {401, "Unauthorized"},
-                   {403, "Forbidden"},          {404, "Not Found"},
-                   {405, "Method Not Allowed"}, {409, "Conflict"},
-                   {413, "Payload Too Large"},  {415, "Unsupported Media Type"},
-                   {422, "Unprocessable Entity"}, {429, "Too Many Requests"},
-                   {503, "Service Unavailable"}};
+    } reasons[] = {
+        {400, "Bad Request"},       {401, "Unauthorized"},           {403, "Forbidden"},
+        {404, "Not Found"},         {405, "Method Not Allowed"},     {409, "Conflict"},
+        {413, "Payload Too Large"}, {415, "Unsupported Media Type"}, {422, "Unprocessable Entity"},
+        {429, "Too Many Requests"}, {503, "Service Unavailable"}};
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         if (reasons[i].code == status)
             ck_assert_msg(strcmp(json_object_get_string(v), reasons[i].reason) == 0,

@@ -77,7 +77,8 @@ int e2e_jwt_setup(const char **lines, int max)
         return -1;
     unsigned char raw[32];
     char secret[64];
-    if (RAND_bytes(raw, sizeof raw) != 1 || jwtsign_b64url(raw, sizeof raw, secret, sizeof secret) < 0)
+    if (RAND_bytes(raw, sizeof raw) != 1 ||
+        jwtsign_b64url(raw, sizeof raw, secret, sizeof secret) < 0)
         return -1;
     FILE *f = fopen(secret_file, "w");
     if (!f || fprintf(f, "%s\n", secret) < 0 || fclose(f) != 0)
@@ -109,7 +110,7 @@ void e2e_token_claims(char *out, size_t outlen, const char *alg, const char *kid
                       const char *key_file, const char *claims)
 {
     if (!key_file)
-        key_file = strcmp(alg, "HS256") == 0 ? secret_file
+        key_file = strcmp(alg, "HS256") == 0   ? secret_file
                    : strcmp(alg, "RS256") == 0 ? rsa_pem
                                                : ec_pem;
     if (!kid && strcmp(alg, "HS256") != 0)

@@ -93,17 +93,17 @@ START_TEST(t_row_lock_is_bounded)
         if (kids[i] == 0) {
             struct httpc_resp r;
             int64_t t0 = fenv_now_us();
-            int st = httpc(S.port, "PATCH", path, json_hdr, "{\"status\":\"CONFIRMED\"}", 22, &r,
-                           15000);
+            int st =
+                httpc(S.port, "PATCH", path, json_hdr, "{\"status\":\"CONFIRMED\"}", 22, &r, 15000);
             long ms = (long)((fenv_now_us() - t0) / 1000);
             char ra[8] = "";
             httpc_header(&r, "Retry-After", ra, sizeof ra);
             int ok = st == 409 && ra[0] && r.body && strstr(r.body, "is being changed, retry") &&
                      ms >= 1500 && ms < 4900; /* a waiter may wait twice (the tuple, then
-                                                 * the holder): 2 x lock_timeout at most */
+                                               * the holder): 2 x lock_timeout at most */
             if (!ok)
-                fprintf(stderr, "locked PATCH: %d after %ld ms, Retry-After '%s': %s\n", st, ms,
-                        ra, r.body ? r.body : "");
+                fprintf(stderr, "locked PATCH: %d after %ld ms, Retry-After '%s': %s\n", st, ms, ra,
+                        r.body ? r.body : "");
             _exit(ok ? 0 : 1);
         }
     }
@@ -118,14 +118,14 @@ START_TEST(t_row_lock_is_bounded)
     for (int i = 0; i < N; i++) {
         int ws;
         ck_assert_int_eq(waitpid(kids[i], &ws, 0), kids[i]);
-        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "a locked PATCH was not a bounded 409");
+        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+                      "a locked PATCH was not a bounded 409");
     }
     sql_ok(stuck, "ROLLBACK");
     PQfinish(stuck);
     /* and once the lock is gone, the change goes through */
-    ck_assert_int_eq(httpc(S.port, "PATCH", path, json_hdr, "{\"status\":\"CONFIRMED\"}", 22, &r,
-                           10000),
-                     200);
+    ck_assert_int_eq(
+        httpc(S.port, "PATCH", path, json_hdr, "{\"status\":\"CONFIRMED\"}", 22, &r, 10000), 200);
     httpc_free(&r);
 }
 END_TEST

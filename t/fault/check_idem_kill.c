@@ -128,8 +128,8 @@ START_TEST(t_killed_after_commit)
         snprintf(headers, sizeof headers,
                  "%sContent-Type: application/json\r\nIdempotency-Key: form-%d-%ld\r\n", auth_hdr,
                  round, (long)getpid());
-        int st = request_and_kill("POST", "/leads?_testPauseMs=2000", headers, body,
-                                  lead_committed);
+        int st =
+            request_and_kill("POST", "/leads?_testPauseMs=2000", headers, body, lead_committed);
         ck_assert_msg(st == 502, "the killed request got %d (want nginx's 502)", st);
         struct httpc_resp r;
         ck_assert_int_eq(retry("POST", "/leads?_testPauseMs=1", headers, body, &r), 422);

@@ -8,9 +8,9 @@
  * ("KEY=VALUE"; escapes "\n", "\r", "\\", "\xHH"), an empty line, then the body. A parameter
  * line starting with '@' controls the store stub for that request (store_stub.c):
  *   @<letters>[:text]  o n c u i e b w: answer OK / NOT_FOUND / CONFLICT / UNAVAILABLE / INVALID /
- *                      INTERNAL / BUSY / READ_ONLY; m: another page; r: key revoked; g: reconnected;
- *                      t: text as scheduledAt; P C M X K: booking status; < >: cursor time.
- * The key the stub accepts is STUB_KEY ("Authorization: Bearer " STUB_KEY).
+ *                      INTERNAL / BUSY / READ_ONLY; m: another page; r: key revoked; g:
+ * reconnected; t: text as scheduledAt; P C M X K: booking status; < >: cursor time. The key the
+ * stub accepts is STUB_KEY ("Authorization: Bearer " STUB_KEY).
  *
  * Invariants: the status is one the API uses, 5xx only when the store said so (503 with
  * Retry-After for UNAVAILABLE, 500 for INTERNAL); a store failure maps to its status; every
@@ -29,6 +29,8 @@
 #include "fuzz_common.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "promtext.h"
 #include "store_stub.h"
 
 #define MAX_REQUESTS 4
@@ -191,7 +193,10 @@ static void check_response(const struct lb_request *req, const struct lb_respons
     }
     if (res->content_type && strncmp(res->content_type, "text/calendar", 13) == 0)
         check_ical(body, res->body.len);
-    else
+    else if (res->content_type && strcmp(res->content_type, LB_METRICS_CONTENT_TYPE) == 0) {
+        char err[256]; /* GET /metrics: the exposition format, whatever the store answered */
+        FUZZ_ASSERT(promtext_check(body, err, sizeof err) == 0, "metrics: %s", err);
+    } else
         FUZZ_ASSERT(ref_json_valid(body, res->body.len, 64), "2xx body is not valid JSON: %s",
                     body);
     if (req->method == LB_METHOD_HEAD)

@@ -323,7 +323,7 @@ END_TEST
 
 static void assert_stats(struct lb_db *db, const char *t, const char *agent, const long want[7])
 {
-    static const char *const keys[] = {"totalLeads", "upcoming",  "completed",     "expired",
+    static const char *const keys[] = {"totalLeads", "upcoming",  "completed",      "expired",
                                        "confirmed",  "cancelled", "conversionRate", "total"};
     struct lb_buf b;
     lb_buf_init(&b);

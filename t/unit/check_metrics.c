@@ -12,15 +12,17 @@
 #include "metrics.h"
 #include "promtext.h"
 
-static void h(struct lb_ctx *c)
+static void handler(struct lb_ctx *c)
 {
     (void)c;
 }
 
 static const struct lb_route routes[] = {
-    {LB_METHOD_GET, "/leads/:id", h, 0},    {LB_METHOD_PATCH, "/leads/:id", h, 0},
-    {LB_METHOD_POST, "/leads", h, 0},       {LB_METHOD_GET, "/healthz", h, LB_ACCESS_PUBLIC},
-    {LB_METHOD_GET, "/odd/\"q\"\\b", h, 0},
+    {LB_METHOD_GET, "/leads/:id", handler, 0},
+    {LB_METHOD_PATCH, "/leads/:id", handler, 0},
+    {LB_METHOD_POST, "/leads", handler, 0},
+    {LB_METHOD_GET, "/healthz", handler, LB_ACCESS_PUBLIC},
+    {LB_METHOD_GET, "/odd/\"q\"\\b", handler, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -375,7 +377,7 @@ START_TEST(t_too_many_routes_refused)
     lb_metrics_unmap();
     static struct lb_route big[LB_METRICS_MAX_ROUTES + 1];
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
-        big[i] = (struct lb_route){LB_METHOD_GET, "/x", h, 0};
+        big[i] = (struct lb_route){LB_METHOD_GET, "/x", handler, 0};
     ck_assert_int_eq(lb_metrics_map(big, LB_METRICS_MAX_ROUTES + 1, 8), -1);
     ck_assert_int_eq(lb_metrics_map(big, LB_METRICS_MAX_ROUTES, 8), 0);
 }
