@@ -69,6 +69,8 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
 CREATE INDEX webhook_deliveries_endpoint
     ON webhook_deliveries (tenant_id, endpoint_id, created_at DESC, id DESC);
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+-- leadbookctl purge (attempts older than 30 days): insert-ordered, so a BRIN index will do.
+CREATE INDEX webhook_deliveries_created ON webhook_deliveries USING brin (created_at);
 
 -- The outbox writer: one event per booking_events row that some enabled endpoint wants, and one
 -- pending delivery per such endpoint. The body is the Standard Webhooks envelope API.md gives:

@@ -17,6 +17,7 @@
 #include "store/idempotency.h"
 #include "store/keys.h"
 #include "store/tenants.h"
+#include "store/webhooks.h"
 #include "webhook_deliver.h"
 
 #define EXIT_USAGE 2
@@ -239,11 +240,14 @@ static int cmd_expire(struct lb_db *db, struct lb_buf *out)
 /* Idempotency records past their 24 hours (API.md: kept at least that long). */
 static int cmd_purge(struct lb_db *db, struct lb_buf *out)
 {
-    long count = 0;
+    long count = 0, deliveries = 0, events = 0;
     enum lb_status s = store_idem_purge(db, &count);
+    if (s == LB_OK)
+        s = store_webhook_purge(db, &deliveries, &events);
     if (s != LB_OK)
         return fail(db, s, "purge");
-    lb_buf_printf(out, "{\"idempotencyKeys\":%ld}", count);
+    lb_buf_printf(out, "{\"idempotencyKeys\":%ld,\"webhookDeliveries\":%ld,\"webhookEvents\":%ld}",
+                  count, deliveries, events);
     return print_buf(out);
 }
 

@@ -19,8 +19,13 @@ enum {
     WEBHOOK_DELIVERIES,
     WEBHOOK_CREATE_IDEM,
     WEBHOOK_UPDATE_IDEM,
-    WEBHOOK_ROTATE_IDEM
+    WEBHOOK_ROTATE_IDEM,
+    WEBHOOK_PURGE_DELIVERIES,
+    WEBHOOK_PURGE_EVENTS
 };
+
+/* Rows the purge deletes per statement: bounds one transaction's locks and WAL. */
+#define WEBHOOK_PURGE_BATCH 5000
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
@@ -149,6 +154,22 @@ static const struct lb_db_stmt stmts[] = {
         "              WHERE NOT EXISTS (SELECT 1 FROM u))"
         SQL_IDEM_TAIL("$4", "$5", "$6"),
         7},
+    /* leadbookctl purge: delivery attempts older than 30 days (finished ones; a pending one is
+     * the deliverer's), then the events none refers to any more. SKIP LOCKED: several hosts
+     * may purge at once. */
+    [WEBHOOK_PURGE_DELIVERIES] = {"webhook_purge_deliveries",
+                                  "WITH old AS (SELECT id FROM webhook_deliveries "
+                                  "  WHERE created_at < now() - interval '30 days' "
+                                  "  AND status <> 'pending' LIMIT $1::int FOR UPDATE SKIP LOCKED) "
+                                  "DELETE FROM webhook_deliveries d USING old WHERE d.id = old.id",
+                                  1},
+    [WEBHOOK_PURGE_EVENTS] = {"webhook_purge_events",
+                              "WITH old AS (SELECT id FROM webhook_events e "
+                              "  WHERE created_at < now() - interval '30 days' AND NOT EXISTS "
+                              "  (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) "
+                              "  LIMIT $1::int FOR UPDATE SKIP LOCKED) "
+                              "DELETE FROM webhook_events e USING old WHERE e.id = old.id",
+                              1},
 };
 /* clang-format on */
 
@@ -267,4 +288,31 @@ enum lb_status store_webhook_deliveries(struct lb_db *db, const char *tenant_id,
     }
     PQclear(res);
     return s;
+}
+
+/* Runs a purge statement in batches until one deletes less than a batch. */
+static enum lb_status purge_all(struct lb_db *db, const struct lb_db_stmt *stmt, long *count)
+{
+    char batch[16];
+    snprintf(batch, sizeof batch, "%d", WEBHOOK_PURGE_BATCH);
+    const char *v[] = {batch};
+    *count = 0;
+    for (;;) {
+        PGresult *res;
+        enum lb_status s = lb_db_exec(db, stmt, 1, v, &res);
+        if (s != LB_OK)
+            return s;
+        long n = strtol(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        *count += n;
+        if (n < WEBHOOK_PURGE_BATCH)
+            return LB_OK;
+    }
+}
+
+enum lb_status store_webhook_purge(struct lb_db *db, long *deliveries, long *events)
+{
+    *events = 0;
+    enum lb_status s = purge_all(db, &stmts[WEBHOOK_PURGE_DELIVERIES], deliveries);
+    return s == LB_OK ? purge_all(db, &stmts[WEBHOOK_PURGE_EVENTS], events) : s;
 }

@@ -66,4 +66,8 @@ enum lb_status store_webhook_deliveries(struct lb_db *db, const char *tenant_id,
                                         const struct store_cursor *after, struct store_cursor *next,
                                         int *has_more, struct lb_buf *out);
 
+/* leadbookctl purge: deletes finished delivery attempts older than 30 days and the events no
+ * delivery refers to any more, in batches; safe from several hosts at once. */
+enum lb_status store_webhook_purge(struct lb_db *db, long *deliveries, long *events);
+
 #endif

@@ -408,9 +408,25 @@ START_TEST(t_purge)
     e2e_free(&r);
     e2e_sql("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1",
             old_key, E2E_END);
+    /* and a finished webhook delivery 31 days old, with its event */
+    e2e_sql("INSERT INTO webhook_endpoints (tenant_id, url, events, secret) "
+            "VALUES ($1, 'https://example.com/purge', ARRAY['booking.created'], 'whsec_x')",
+            t.id, E2E_END);
+    e2e_sql("WITH ev AS (INSERT INTO webhook_events (tenant_id, type, payload, created_at) "
+            "VALUES ($1, 'booking.created', '{}', now() - interval '31 days') RETURNING id) "
+            "INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, status, created_at) "
+            "SELECT $1, w.id, ev.id, 'delivered', now() - interval '31 days' FROM ev, "
+            "webhook_endpoints w WHERE w.tenant_id = $1",
+            t.id, E2E_END);
     json_object *o = e2e_ctl("purge", E2E_END);
     ck_assert_int_ge(e2e_int(o, "idempotencyKeys"), 1);
+    ck_assert_int_ge(e2e_int(o, "webhookDeliveries"), 1);
+    ck_assert_int_ge(e2e_int(o, "webhookEvents"), 1);
     json_object_put(o);
+    ck_assert_int_eq(e2e_sql_long("SELECT count(*) FROM webhook_events WHERE tenant_id = $1 AND "
+                                  "created_at < now() - interval '30 days'",
+                                  t.id, E2E_END),
+                     0);
     ck_assert_int_eq(
         e2e_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1", old_key, E2E_END), 0);
     ck_assert_int_eq(

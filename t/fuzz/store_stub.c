@@ -376,8 +376,8 @@ enum lb_status store_tenant_create(struct lb_db *db, const char *name, const cha
 }
 
 /* Only for signed-in users: the stub knows no sign-in token. */
-enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id,
-                                            const char *name, struct lb_buf *out)
+enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id, const char *name,
+                                            struct lb_buf *out)
 {
     (void)db, (void)name, (void)user_id, (void)out;
     unexpected("store_tenant_create_for_user");
@@ -567,10 +567,9 @@ static void check_actor(const struct store_actor *by)
                 by && by->id ? by->id : "(null)");
 }
 
-enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id,
-                                           const char *name, const char *email,
-                                           const char *scheduled_at, const struct store_actor *by,
-                                           struct lb_buf *out)
+enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id, const char *name,
+                                           const char *email, const char *scheduled_at,
+                                           const struct store_actor *by, struct lb_buf *out)
 {
     (void)db, (void)agent_id, (void)name, (void)email, (void)scheduled_at, (void)by, (void)out;
     unexpected("store_lead_create_for_agent");
@@ -647,8 +646,9 @@ enum lb_status store_lead_stats(struct lb_db *db, const char *tenant_id, const c
         check_uuid("agent filter", agent_id);
     enum lb_status st = tenant_call("store_lead_stats", tenant_id);
     if (st == LB_OK)
-        lb_buf_puts(out, "{\"totalLeads\":3,\"total\":3,\"upcoming\":1,\"completed\":1,\"expired\":0,"
-                         "\"confirmed\":1,\"cancelled\":0,\"conversionRate\":33}");
+        lb_buf_puts(out,
+                    "{\"totalLeads\":3,\"total\":3,\"upcoming\":1,\"completed\":1,\"expired\":0,"
+                    "\"confirmed\":1,\"cancelled\":0,\"conversionRate\":33}");
     return st;
 }
 
@@ -719,8 +719,8 @@ static void check_idem(const struct store_idem *idem, int wants_not_found)
     FUZZ_ASSERT(idem->fingerprint && strlen(idem->fingerprint) == 64 &&
                     strspn(idem->fingerprint, "0123456789abcdef") == 64,
                 "store got fingerprint \"%s\"", idem->fingerprint ? idem->fingerprint : "(null)");
-    FUZZ_ASSERT(!wants_not_found || (idem->not_found && strncmp(idem->not_found,
-                                                                "{\"statusCode\":404,", 18) == 0),
+    FUZZ_ASSERT(!wants_not_found ||
+                    (idem->not_found && strncmp(idem->not_found, "{\"statusCode\":404,", 18) == 0),
                 "store got no pre-rendered 404 answer");
 }
 
@@ -733,10 +733,10 @@ static enum lb_status idem_new(enum lb_status st, struct store_idem *idem, int s
     return st;
 }
 
-enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id,
-                                      const char *agent_id, const char *name, const char *email,
-                                      const char *scheduled_at, const struct store_actor *by,
-                                      struct store_idem *idem, struct lb_buf *out)
+enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                      const char *name, const char *email, const char *scheduled_at,
+                                      const struct store_actor *by, struct store_idem *idem,
+                                      struct lb_buf *out)
 {
     check_idem(idem, 1);
     FUZZ_ASSERT(tenant_id != NULL, "the stub's key is a tenant key");
@@ -746,8 +746,8 @@ enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id,
 
 enum lb_status store_booking_set_status_idem(struct lb_db *db, const char *tenant_id,
                                              const char *booking_id, const char *new_status,
-                                             const struct store_actor *by,
-                                             struct store_idem *idem, struct lb_buf *out)
+                                             const struct store_actor *by, struct store_idem *idem,
+                                             struct lb_buf *out)
 {
     check_idem(idem, 1);
     char from[STORE_STATUS_LEN];
@@ -783,9 +783,8 @@ enum lb_status store_tenant_create_for_user_idem(struct lb_db *db, const char *u
     unexpected("store_tenant_create_for_user_idem");
 }
 
-enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id,
-                                        const char *name, struct store_idem *idem,
-                                        struct lb_buf *out)
+enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id, const char *name,
+                                        struct store_idem *idem, struct lb_buf *out)
 {
     check_idem(idem, 1);
     return idem_new(store_tenant_rename(db, tenant_id, name, out), idem, 200);
@@ -797,7 +796,8 @@ enum lb_status store_idem_purge(struct lb_db *db, long *count)
     unexpected("store_idem_purge");
 }
 
-/* ---- store/booking_changes.h ------------------------------------------------------------------ */
+/* ---- store/booking_changes.h ------------------------------------------------------------------
+ */
 
 static void check_when(const char *scheduled_at)
 {
@@ -870,8 +870,8 @@ enum lb_status store_booking_prospect_change(struct lb_db *db, const char *meeti
     return change_answer(ctl.answer, NULL, ans, out, 1);
 }
 
-enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id,
-                                    const char *booking_id, struct lb_buf *out)
+enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id, const char *booking_id,
+                                    struct lb_buf *out)
 {
     (void)db;
     check_uuid("booking id", booking_id);
@@ -883,7 +883,8 @@ enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id,
     return st;
 }
 
-/* ---- store/health.h --------------------------------------------------------------------------- */
+/* ---- store/health.h ---------------------------------------------------------------------------
+ */
 
 enum lb_status store_health_check(struct lb_db *db)
 {
@@ -1097,4 +1098,10 @@ enum lb_status store_metrics_webhooks(struct lb_db *db, struct store_webhook_fig
     out->pending = 2;
     out->lag_s = 1.5;
     return LB_OK;
+}
+
+enum lb_status store_webhook_purge(struct lb_db *db, long *deliveries, long *events)
+{
+    (void)db, (void)deliveries, (void)events;
+    unexpected("store_webhook_purge"); /* the operator's */
 }
