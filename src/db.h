@@ -53,10 +53,15 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
 /* - lock_timeout: no request waits longer than 2 s for a row lock (API.md "Deadlines"): a
  *   booking held by a stuck transaction answers 409 + Retry-After, and one tenant's stuck row
  *   cannot tie up the workers every other tenant needs. */
+/* - no sequential scan where an index can serve: a generic plan is made once per connection,
+ *   and one made while a table was (analyzed as) empty scans it whole for ever after: POST
+ *   /leads with an Idempotency-Key fell to a third of the plain rate as idempotency_keys grew
+ *   (t/bench idem_pairs), until an analyze replanned it. Every statement here is written for
+ *   an index; where none serves, the planner still falls back to the scan. */
 #define LB_DB_LOCK_TIMEOUT_MS 2000
 #define LB_DB_SESSION_OPTIONS                                                                      \
     "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off "     \
-    "-c lock_timeout=2000"
+    "-c lock_timeout=2000 -c enable_seqscan=off"
 
 /* Connects or reconnects if needed and prepares every statement. LB_OK or LB_UNAVAILABLE.
  * Never blocks longer than connect_timeout_s; while the server is down, attempts are throttled
