@@ -269,9 +269,10 @@ static enum lb_status finish(struct lb_db *db, const char *what, PGresult *r, PG
  * result (NULL when the wait was given up), having read every result of the query. */
 static PGresult *await_result(struct lb_db *db, const char *what)
 {
-    long long deadline = db->statement_timeout_ms > 0
-                             ? lb_monotonic_ms() + db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS
-                             : 0;
+    long long deadline =
+        db->statement_timeout_ms > 0
+            ? lb_monotonic_ms() + db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS
+            : 0;
     PGresult *last = NULL;
     for (;;) {
         while (PQisBusy(db->conn)) {

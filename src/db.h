@@ -60,7 +60,7 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
  *   an index; where none serves, the planner still falls back to the scan. */
 #define LB_DB_LOCK_TIMEOUT_MS 2000
 #define LB_DB_SESSION_OPTIONS                                                                      \
-    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off "     \
+    "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off "       \
     "-c lock_timeout=2000 -c enable_seqscan=off"
 
 /* Connects or reconnects if needed and prepares every statement. LB_OK or LB_UNAVAILABLE.

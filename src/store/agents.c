@@ -141,7 +141,7 @@ enum lb_status store_agent_create_idem(struct lb_db *db, const char *tenant_id, 
 {
     char hours[16];
     snprintf(hours, sizeof hours, "%d", link_expiry_hours);
-    const char *v[] = {tenant_id,   name,      knowledge, link_expiry_hours ? hours : NULL,
+    const char *v[] = {tenant_id,   name,      knowledge,        link_expiry_hours ? hours : NULL,
                        idem->scope, idem->key, idem->fingerprint};
     return store_idem_exec(db, &stmts[AGENT_CREATE_IDEM], 7, v, idem, out);
 }
@@ -153,7 +153,14 @@ enum lb_status store_agent_update_idem(struct lb_db *db, const char *tenant_id,
 {
     char hours[16];
     snprintf(hours, sizeof hours, "%d", link_expiry_hours);
-    const char *v[] = {tenant_id,   agent_id,  name, knowledge, link_expiry_hours >= 0 ? hours : NULL,
-                       idem->scope, idem->key, idem->fingerprint, idem->not_found};
+    const char *v[] = {tenant_id,
+                       agent_id,
+                       name,
+                       knowledge,
+                       link_expiry_hours >= 0 ? hours : NULL,
+                       idem->scope,
+                       idem->key,
+                       idem->fingerprint,
+                       idem->not_found};
     return store_idem_exec(db, &stmts[AGENT_UPDATE_IDEM], 9, v, idem, out);
 }

@@ -145,8 +145,7 @@ const struct lb_db_stmt_set store_booking_changes_statements = {stmts,
 
 /* Runs a plain change: one row (status, body). */
 static enum lb_status run_plain(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
-                                const char *const *v, struct store_answer *ans,
-                                struct lb_buf *out)
+                                const char *const *v, struct store_answer *ans, struct lb_buf *out)
 {
     PGresult *res;
     enum lb_status s = lb_db_exec(db, stmt, nparams, v, &res);
@@ -196,8 +195,8 @@ enum lb_status store_booking_prospect_change(struct lb_db *db, const char *meeti
     return s;
 }
 
-enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id,
-                                    const char *booking_id, struct lb_buf *out)
+enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id, const char *booking_id,
+                                    struct lb_buf *out)
 {
     const char *v[] = {tenant_id, booking_id};
     return store_exec_json(db, &stmts[EVENTS], 2, v, out);

@@ -43,7 +43,7 @@ enum lb_status store_booking_prospect_change(struct lb_db *db, const char *meeti
 /* Appends the tenant's booking's history, oldest first:
  * [{id,kind,fromStatus,toStatus,fromScheduledAt,toScheduledAt,at,by:{kind,id}}].
  * LB_NOT_FOUND: no such booking in the tenant. */
-enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id,
-                                    const char *booking_id, struct lb_buf *out);
+enum lb_status store_booking_events(struct lb_db *db, const char *tenant_id, const char *booking_id,
+                                    struct lb_buf *out);
 
 #endif

@@ -123,11 +123,11 @@ enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
 
 enum lb_status store_booking_set_status_idem(struct lb_db *db, const char *tenant_id,
                                              const char *booking_id, const char *new_status,
-                                             const struct store_actor *by,
-                                             struct store_idem *idem, struct lb_buf *out)
+                                             const struct store_actor *by, struct store_idem *idem,
+                                             struct lb_buf *out)
 {
-    const char *v[] = {tenant_id, booking_id, new_status,        NULL,           NULL,
-                       idem->scope, idem->key, idem->fingerprint, idem->not_found};
+    const char *v[] = {tenant_id,   booking_id, new_status,        NULL,           NULL,
+                       idem->scope, idem->key,  idem->fingerprint, idem->not_found};
     store_actor_params(by, &v[3], &v[4]);
     return store_idem_exec(db, &stmts[BOOKING_SET_STATUS_IDEM], 9, v, idem, out);
 }

@@ -19,8 +19,8 @@ extern const struct lb_db_stmt_set store_bookings_statements;
 enum lb_status store_booking_meeting(struct lb_db *db, const char *meeting_token,
                                      struct lb_buf *out);
 /* Changes the status of the tenant's booking under a row lock, recording the change (by `by`;
- * NULL = the system) in the history in the same statement; appends the Booking. from_status receives
- * the status found (on LB_OK and LB_CONFLICT). The same status again is LB_OK and changes
+ * NULL = the system) in the history in the same statement; appends the Booking. from_status
+ * receives the status found (on LB_OK and LB_CONFLICT). The same status again is LB_OK and changes
  * nothing (no history row, updatedAt kept). A transition API.md does not allow is LB_CONFLICT
  * (out untouched). LB_NOT_FOUND: not in the tenant; LB_INVALID: not a status name. */
 enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
@@ -31,8 +31,8 @@ enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
  * transition, 404 idem->not_found) is stored with the change. */
 enum lb_status store_booking_set_status_idem(struct lb_db *db, const char *tenant_id,
                                              const char *booking_id, const char *new_status,
-                                             const struct store_actor *by,
-                                             struct store_idem *idem, struct lb_buf *out);
+                                             const struct store_actor *by, struct store_idem *idem,
+                                             struct lb_buf *out);
 /* Marks every PENDING/CONFIRMED booking with now() >= expiresAt as EXPIRED (history rows by
  * the system), all tenants, in batches; rows another sweeper holds are skipped, so several hosts
  * may run it at once. *count receives the number this call expired. */

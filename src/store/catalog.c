@@ -12,9 +12,14 @@
 #include "store/webhooks.h"
 
 const struct lb_db_stmt_set *const lb_db_catalog[] = {
-    &store_tenants_statements, &store_keys_statements,     &store_agents_statements,
-    &store_leads_statements,   &store_bookings_statements, &store_idempotency_statements,
-    &store_booking_changes_statements, &store_health_statements,
+    &store_tenants_statements,
+    &store_keys_statements,
+    &store_agents_statements,
+    &store_leads_statements,
+    &store_bookings_statements,
+    &store_idempotency_statements,
+    &store_booking_changes_statements,
+    &store_health_statements,
     &store_webhooks_statements,
     &store_metrics_statements,
     NULL,

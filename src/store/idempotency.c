@@ -20,8 +20,7 @@ static const struct lb_db_stmt stmts[] = {
                     1},
 };
 
-const struct lb_db_stmt_set store_idempotency_statements = {stmts,
-                                                            sizeof stmts / sizeof stmts[0]};
+const struct lb_db_stmt_set store_idempotency_statements = {stmts, sizeof stmts / sizeof stmts[0]};
 
 /* Columns of SQL_IDEM_TAIL: got, stored fingerprint, stored status, stored body, new status,
  * new body. */

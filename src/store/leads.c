@@ -16,7 +16,12 @@ enum {
     LEAD_CREATE_FOR_AGENT,
     LEAD_CREATE_IDEM,
     LEAD_CREATE_FOR_AGENT_IDEM,
-    LEAD_LIST, LEAD_LIST_AGENT, LEAD_GET, LEAD_STATS, LEAD_STATS_AGENT };
+    LEAD_LIST,
+    LEAD_LIST_AGENT,
+    LEAD_GET,
+    LEAD_STATS,
+    LEAD_STATS_AGENT
+};
 
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
@@ -127,23 +132,22 @@ enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const 
     return store_exec_json(db, &stmts[LEAD_CREATE], 7, v, out);
 }
 
-enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id,
-                                           const char *name, const char *email,
-                                           const char *scheduled_at, const struct store_actor *by,
-                                           struct lb_buf *out)
+enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id, const char *name,
+                                           const char *email, const char *scheduled_at,
+                                           const struct store_actor *by, struct lb_buf *out)
 {
     const char *v[] = {NULL, agent_id, name, email, scheduled_at, NULL, NULL};
     store_actor_params(by, &v[5], &v[6]);
     return store_exec_json(db, &stmts[LEAD_CREATE_FOR_AGENT], 7, v, out);
 }
 
-enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id,
-                                      const char *agent_id, const char *name, const char *email,
-                                      const char *scheduled_at, const struct store_actor *by,
-                                      struct store_idem *idem, struct lb_buf *out)
+enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                      const char *name, const char *email, const char *scheduled_at,
+                                      const struct store_actor *by, struct store_idem *idem,
+                                      struct lb_buf *out)
 {
-    const char *v[] = {tenant_id, agent_id,   name,        email,     scheduled_at,
-                       NULL,      NULL,       idem->scope, idem->key, idem->fingerprint,
+    const char *v[] = {tenant_id,      agent_id, name,        email,     scheduled_at,
+                       NULL,           NULL,     idem->scope, idem->key, idem->fingerprint,
                        idem->not_found};
     store_actor_params(by, &v[5], &v[6]);
     return store_idem_exec(db, &stmts[tenant_id ? LEAD_CREATE_IDEM : LEAD_CREATE_FOR_AGENT_IDEM],

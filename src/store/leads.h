@@ -28,16 +28,15 @@ enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const 
                                  const struct store_actor *by, struct lb_buf *out);
 /* The same for a booking-page key (API.md credential 3): the lead's tenant is the agent's.
  * LB_NOT_FOUND: no such agent. */
-enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id,
-                                           const char *name, const char *email,
-                                           const char *scheduled_at, const struct store_actor *by,
-                                           struct lb_buf *out);
+enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id, const char *name,
+                                           const char *email, const char *scheduled_at,
+                                           const struct store_actor *by, struct lb_buf *out);
 /* Either of the two with an Idempotency-Key (store/idempotency.h; tenant_id NULL = for the
  * booking page). idem->not_found is the 404 answer for a missing agent. */
-enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id,
-                                      const char *agent_id, const char *name, const char *email,
-                                      const char *scheduled_at, const struct store_actor *by,
-                                      struct store_idem *idem, struct lb_buf *out);
+enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id, const char *agent_id,
+                                      const char *name, const char *email, const char *scheduled_at,
+                                      const struct store_actor *by, struct store_idem *idem,
+                                      struct lb_buf *out);
 /* Appends a JSON array of at most limit (1..1000) leads, newest first, optionally of one agent
  * (agent_id NULL = all), starting after *after (NULL = from the newest). Each lead has
  * `bookings` (oldest first) and `agent` {id,name,publicLink}. *has_more tells whether at least

@@ -76,8 +76,8 @@ enum lb_status store_tenant_create(struct lb_db *db, const char *name, const cha
     return store_exec_json(db, &stmts[TENANT_CREATE], 2, v, out);
 }
 
-enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id,
-                                            const char *name, struct lb_buf *out)
+enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id, const char *name,
+                                            struct lb_buf *out)
 {
     const char *v[] = {name, user_id};
     enum lb_status s = store_exec_json(db, &stmts[TENANT_CREATE_FOR_USER], 2, v, out);
@@ -128,11 +128,9 @@ enum lb_status store_tenant_create_for_user_idem(struct lb_db *db, const char *u
     return store_idem_exec(db, &stmts[TENANT_CREATE_FOR_USER_IDEM], 6, v, idem, out);
 }
 
-enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id,
-                                        const char *name, struct store_idem *idem,
-                                        struct lb_buf *out)
+enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id, const char *name,
+                                        struct store_idem *idem, struct lb_buf *out)
 {
-    const char *v[] = {tenant_id, name, idem->scope, idem->key, idem->fingerprint,
-                       idem->not_found};
+    const char *v[] = {tenant_id, name, idem->scope, idem->key, idem->fingerprint, idem->not_found};
     return store_idem_exec(db, &stmts[TENANT_RENAME_IDEM], 6, v, idem, out);
 }

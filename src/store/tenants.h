@@ -14,8 +14,8 @@ enum lb_status store_tenant_create(struct lb_db *db, const char *name, const cha
                                    struct lb_buf *out);
 /* The signed-in user's own tenant: LB_CONFLICT when the user already has one (however many
  * calls race, one tenant is made). Appends the Tenant. */
-enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id,
-                                            const char *name, struct lb_buf *out);
+enum lb_status store_tenant_create_for_user(struct lb_db *db, const char *user_id, const char *name,
+                                            struct lb_buf *out);
 /* Appends the Tenant; LB_NOT_FOUND if none (LB_INVALID if tenant_id is not a UUID). */
 enum lb_status store_tenant_get(struct lb_db *db, const char *tenant_id, struct lb_buf *out);
 /* Appends the Tenant tenant_id if its userId is user_id; LB_NOT_FOUND otherwise. */
@@ -31,8 +31,7 @@ enum lb_status store_tenant_rename(struct lb_db *db, const char *tenant_id, cons
 enum lb_status store_tenant_create_for_user_idem(struct lb_db *db, const char *user_id,
                                                  const char *name, struct store_idem *idem,
                                                  const char *conflict, struct lb_buf *out);
-enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id,
-                                        const char *name, struct store_idem *idem,
-                                        struct lb_buf *out);
+enum lb_status store_tenant_rename_idem(struct lb_db *db, const char *tenant_id, const char *name,
+                                        struct store_idem *idem, struct lb_buf *out);
 
 #endif
