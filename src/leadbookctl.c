@@ -24,6 +24,11 @@
 #define MAX_MIGRATIONS 1000
 #define MAX_MIGRATION_BYTES (16L * 1024 * 1024)
 /* pg_advisory_lock key serialising concurrent `migrate` runs ("lbmigrat" in ASCII). */
+/* purge: a deleted agent's leads per statement (each with its bookings and history: well under a
+ * second), and the time one purge spends on them before it leaves the rest to the next run
+ * (the timer starts one a minute). */
+#define AGENT_PURGE_ROWS 2000
+#define AGENT_PURGE_SECONDS 40.0
 #define MIGRATE_LOCK_KEY "7809890030707974516"
 
 static const char usage_text[] =
@@ -237,17 +242,24 @@ static int cmd_expire(struct lb_db *db, struct lb_buf *out)
     return print_buf(out);
 }
 
-/* Idempotency records past their 24 hours (API.md: kept at least that long). */
+/* Idempotency records past their 24 hours (API.md: kept at least that long), webhook deliveries
+ * past 30 days, and the rows of deleted agents. */
 static int cmd_purge(struct lb_db *db, struct lb_buf *out)
 {
-    long count = 0, deliveries = 0, events = 0;
+    long count = 0, deliveries = 0, events = 0, agent_rows = 0;
+    int more = 0;
     enum lb_status s = store_idem_purge(db, &count);
     if (s == LB_OK)
         s = store_webhook_purge(db, &deliveries, &events);
+    if (s == LB_OK)
+        s = store_agent_purge_deleted(db, AGENT_PURGE_ROWS, AGENT_PURGE_SECONDS, &agent_rows,
+                                      &more);
     if (s != LB_OK)
         return fail(db, s, "purge");
-    lb_buf_printf(out, "{\"idempotencyKeys\":%ld,\"webhookDeliveries\":%ld,\"webhookEvents\":%ld}",
-                  count, deliveries, events);
+    lb_buf_printf(out,
+                  "{\"idempotencyKeys\":%ld,\"webhookDeliveries\":%ld,\"webhookEvents\":%ld,"
+                  "\"deletedAgentRows\":%ld,\"deletedAgentRowsLeft\":%s}",
+                  count, deliveries, events, agent_rows, more ? "true" : "false");
     return print_buf(out);
 }
 

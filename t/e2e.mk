@@ -6,7 +6,7 @@ E2E_API_SOURCES = t/e2e/e2e.c t/e2e/e2e.h t/e2e/e2e_user.c t/lib/jwtsign.c t/lib
 E2E_API_TESTS = t/e2e/check_api_happy t/e2e/check_api_status t/e2e/check_api_isolation \
 	t/e2e/check_api_badinput t/e2e/check_api_pages t/e2e/check_api_defects t/e2e/check_openapi \
 	t/e2e/check_api_frontend t/e2e/check_api_idempotency t/e2e/check_api_lifecycle
-E2E_API_TESTS += t/e2e/check_api_webhooks
+E2E_API_TESTS += t/e2e/check_api_webhooks t/e2e/check_agent_delete
 
 if HAVE_CHECK
 check_PROGRAMS += $(E2E_API_TESTS)
@@ -34,6 +34,9 @@ t_e2e_check_api_frontend_LDADD = $(UNIT_LDADD)
 t_e2e_check_api_idempotency_SOURCES = t/e2e/check_api_idempotency.c $(E2E_API_SOURCES)
 t_e2e_check_api_idempotency_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_idempotency_LDADD = $(UNIT_LDADD)
+t_e2e_check_agent_delete_SOURCES = t/e2e/check_agent_delete.c $(E2E_API_SOURCES)
+t_e2e_check_agent_delete_CFLAGS = $(E2E_CFLAGS)
+t_e2e_check_agent_delete_LDADD = $(UNIT_LDADD)
 t_e2e_check_api_lifecycle_SOURCES = t/e2e/check_api_lifecycle.c $(E2E_API_SOURCES)
 t_e2e_check_api_lifecycle_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_lifecycle_LDADD = $(UNIT_LDADD)

@@ -2,6 +2,8 @@
 #include "store/agents.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
@@ -16,7 +18,9 @@ enum {
     AGENT_UPDATE,
     AGENT_DELETE,
     AGENT_CREATE_IDEM,
-    AGENT_UPDATE_IDEM
+    AGENT_UPDATE_IDEM,
+    AGENT_PURGE_BATCH,
+    AGENT_PURGE_DONE
 };
 
 /* SQL laid out for reading as SQL, not reflowed: */
@@ -72,6 +76,41 @@ static const struct lb_db_stmt stmts[] = {
                       "              WHERE NOT EXISTS (SELECT 1 FROM u))"
                       SQL_IDEM_TAIL("$6", "$7", "$8"),
                       9},
+    /* A batch of a deleted agent's rows (sql/007_agent_delete.sql): the oldest deletion that
+     * still has leads (or bookings moved to it), locked so that purgers on other hosts take
+     * other agents; its leads by the (tenant_id, agent_id, ...) index, each deleted with its
+     * bookings and history by the cascades; once no lead is left, bookings that name the
+     * agent under another agent's lead. */
+    [AGENT_PURGE_BATCH] = {"agent_purge_batch",
+                      "WITH d AS (SELECT tenant_id, agent_id FROM agent_deletions d "
+                      "           WHERE EXISTS (SELECT 1 FROM leads l WHERE l.tenant_id = d.tenant_id "
+                      "                         AND l.agent_id = d.agent_id) "
+                      "              OR EXISTS (SELECT 1 FROM bookings b WHERE b.tenant_id = d.tenant_id "
+                      "                         AND b.agent_id = d.agent_id) "
+                      "           ORDER BY deleted_at LIMIT 1 FOR UPDATE SKIP LOCKED), "
+                      "dl AS (DELETE FROM leads WHERE tenant_id = (SELECT tenant_id FROM d) "
+                      "       AND id = ANY (ARRAY(SELECT l.id FROM leads l, d "
+                      "                           WHERE l.tenant_id = d.tenant_id "
+                      "                             AND l.agent_id = d.agent_id LIMIT $1::int)) "
+                      "       RETURNING 1), "
+                      "db AS (DELETE FROM bookings WHERE tenant_id = (SELECT tenant_id FROM d) "
+                      "       AND NOT EXISTS (SELECT 1 FROM leads l, d WHERE l.tenant_id = d.tenant_id "
+                      "                       AND l.agent_id = d.agent_id) "
+                      "       AND id = ANY (ARRAY(SELECT b.id FROM bookings b, d "
+                      "                           WHERE b.tenant_id = d.tenant_id "
+                      "                             AND b.agent_id = d.agent_id LIMIT $1::int)) "
+                      "       RETURNING 1) "
+                      "SELECT (SELECT count(*) FROM dl) + (SELECT count(*) FROM db)",
+                      1},
+    /* A deletion is forgotten an hour after its last row is gone (a write that read the agent
+     * just before the deletion may commit just after it; statements are bounded far below). */
+    [AGENT_PURGE_DONE] = {"agent_purge_done",
+                      "DELETE FROM agent_deletions d WHERE deleted_at < now() - interval '1 hour' "
+                      "AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.tenant_id = d.tenant_id "
+                      "                AND l.agent_id = d.agent_id) "
+                      "AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.tenant_id = d.tenant_id "
+                      "                AND b.agent_id = d.agent_id)",
+                      0},
 };
 /* clang-format on */
 
@@ -163,4 +202,38 @@ enum lb_status store_agent_update_idem(struct lb_db *db, const char *tenant_id,
                        idem->fingerprint,
                        idem->not_found};
     return store_idem_exec(db, &stmts[AGENT_UPDATE_IDEM], 9, v, idem, out);
+}
+
+enum lb_status store_agent_purge_deleted(struct lb_db *db, int batch, double budget_s, long *rows,
+                                         int *more)
+{
+    char b[16];
+    snprintf(b, sizeof b, "%d", batch);
+    const char *v[] = {b};
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    *rows = 0;
+    *more = 0;
+    for (;;) {
+        PGresult *res;
+        enum lb_status s = lb_db_exec(db, &stmts[AGENT_PURGE_BATCH], 1, v, &res);
+        if (s != LB_OK)
+            return s;
+        long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        *rows += n;
+        if (n == 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
+            budget_s) {
+            *more = 1;
+            return LB_OK;
+        }
+    }
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[AGENT_PURGE_DONE], 0, NULL, &res);
+    if (s == LB_OK)
+        PQclear(res);
+    return s;
 }

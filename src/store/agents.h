@@ -39,7 +39,15 @@ enum lb_status store_agent_update_idem(struct lb_db *db, const char *tenant_id,
                                        const char *agent_id, const char *name,
                                        const char *knowledge, int link_expiry_hours,
                                        struct store_idem *idem, struct lb_buf *out);
-/* Deletes the agent with its leads, bookings and their history. LB_NOT_FOUND if none. */
+/* Deletes the agent at once; its leads, bookings and their history are out of sight from then
+ * on and are deleted in batches by store_agent_purge_deleted (sql/007_agent_delete.sql).
+ * LB_NOT_FOUND if none. */
 enum lb_status store_agent_delete(struct lb_db *db, const char *tenant_id, const char *agent_id);
+/* Deletes deleted agents' rows, `batch` leads (or bookings) per statement, until none is left
+ * or budget_s seconds have passed (then *more = 1); *rows: the rows deleted by the batches
+ * themselves (leads, or bookings without their lead; the cascades come on top). Any tenant:
+ * for `leadbookctl purge` only. */
+enum lb_status store_agent_purge_deleted(struct lb_db *db, int batch, double budget_s, long *rows,
+                                         int *more);
 
 #endif

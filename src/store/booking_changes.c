@@ -5,6 +5,7 @@
 
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
+#include "store/sqlvisible.h"
 #include "store/util.h"
 
 enum {
@@ -135,7 +136,7 @@ static const struct lb_db_stmt stmts[] = {
                 "        FROM (SELECT * FROM booking_events "
                 "              WHERE tenant_id = b.tenant_id AND booking_id = b.id "
                 "              ORDER BY seq) e) "
-                "FROM bookings b WHERE b.tenant_id = $1 AND b.id = $2",
+                "FROM bookings b WHERE b.tenant_id = $1 AND b.id = $2" SQL_AGENT_EXISTS("b"),
                 2},
 };
 /* clang-format on */

@@ -7,6 +7,7 @@
 
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
+#include "store/sqlvisible.h"
 #include "store/util.h"
 
 enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXPIRE };
@@ -29,7 +30,8 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
  * row only when the transition is allowed; upd/ev then change it and append the history in the
  * same statement. guard is "" or SQL_IDEM_GUARD. */
 #define SQL_SET_STATUS_CTES(guard)                                                             \
-    "cur AS (SELECT * FROM bookings WHERE tenant_id = $1 AND id = $2" guard " FOR UPDATE), "   \
+    "cur AS (SELECT * FROM bookings WHERE tenant_id = $1 AND id = $2"                          \
+    SQL_AGENT_EXISTS("bookings") guard " FOR UPDATE), "                                        \
     "ok AS (SELECT cur.id, cur.status AS from_status FROM cur "                                \
     "       WHERE (cur.status::text, $3::booking_status::text) IN "                            \
     "             (('PENDING', 'CONFIRMED'), ('PENDING', 'COMPLETED'), ('PENDING', 'CANCELLED'), " \
@@ -69,6 +71,7 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
 #define SQL_EXPIRE                                                                             \
     "WITH due AS (SELECT id, status FROM bookings "                                            \
     "             WHERE status IN ('PENDING', 'CONFIRMED') AND expires_at <= now() "           \
+    SQL_AGENT_EXISTS("bookings")                                                               \
     "             LIMIT $1::int FOR UPDATE SKIP LOCKED), "                                     \
     "upd AS (UPDATE bookings b SET status = 'EXPIRED', updated_at = now() "                    \
     "        WHERE b.id = ANY (ARRAY(SELECT id FROM due)) RETURNING b.tenant_id, b.id), "      \

@@ -9,6 +9,7 @@
 
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
+#include "store/sqlvisible.h"
 #include "store/util.h"
 
 enum {
@@ -60,7 +61,7 @@ enum {
  * start above every key ('infinity'). */
 #define SQL_LEAD_PAGE(filter)                                                                  \
     "WITH page AS (SELECT l.*, row_number() OVER (ORDER BY l.created_at DESC, l.id DESC) AS rn " \
-    "  FROM leads l WHERE l.tenant_id = $1 " filter                                           \
+    "  FROM leads l WHERE l.tenant_id = $1 " filter SQL_AGENT_LIVE("l", "$1")                 \
     "  AND (l.created_at, l.id) < (COALESCE('epoch'::timestamptz + $3::bigint * interval "     \
     "'1 microsecond', 'infinity'), COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')) " \
     "  ORDER BY l.created_at DESC, l.id DESC LIMIT $5::int + 1) "                              \
@@ -81,19 +82,20 @@ enum {
  *   upcoming = PENDING - PENDING with scheduled_at <= now()  (expires_at > scheduled_at, so a
  *              PENDING booking past expiry is also past its time) */
 #define SQL_LEAD_STATS(filter)                                                                 \
-    "WITH l AS (SELECT COALESCE(sum(n), 0)::bigint AS n FROM stats_lead_counts "               \
-    "           WHERE tenant_id = $1 " filter "), "                                            \
+    "WITH l AS (SELECT COALESCE(sum(n), 0)::bigint AS n FROM stats_lead_counts c "             \
+    "           WHERE tenant_id = $1 " filter SQL_AGENT_LIVE("c", "$1") "), "                  \
     "c AS (SELECT "                                                                            \
     "  COALESCE(sum(n) FILTER (WHERE status = 'PENDING'), 0)::bigint AS pending, "             \
     "  COALESCE(sum(n) FILTER (WHERE status = 'CONFIRMED'), 0)::bigint AS confirmed, "         \
     "  COALESCE(sum(n) FILTER (WHERE status = 'COMPLETED'), 0)::bigint AS completed, "         \
     "  COALESCE(sum(n) FILTER (WHERE status = 'EXPIRED'), 0)::bigint AS expired, "             \
     "  COALESCE(sum(n) FILTER (WHERE status = 'CANCELLED'), 0)::bigint AS cancelled "          \
-    "  FROM stats_booking_counts WHERE tenant_id = $1 " filter "), "                           \
-    "o AS (SELECT count(*) AS n FROM bookings WHERE tenant_id = $1 " filter                    \
-    "      AND status IN ('PENDING', 'CONFIRMED') AND expires_at <= now()), "                  \
-    "d AS (SELECT count(*) AS n FROM bookings WHERE tenant_id = $1 " filter                    \
-    "      AND status = 'PENDING' AND scheduled_at <= now()) "                                 \
+    "  FROM stats_booking_counts c WHERE tenant_id = $1 " filter SQL_AGENT_LIVE("c", "$1") "), " \
+    "o AS (SELECT count(*) AS n FROM bookings b WHERE tenant_id = $1 " filter                  \
+    "      AND status IN ('PENDING', 'CONFIRMED') AND expires_at <= now()"                     \
+    SQL_AGENT_LIVE("b", "$1") "), "                                                            \
+    "d AS (SELECT count(*) AS n FROM bookings b WHERE tenant_id = $1 " filter                  \
+    "      AND status = 'PENDING' AND scheduled_at <= now()" SQL_AGENT_LIVE("b", "$1") ") "      \
     "SELECT json_build_object('totalLeads', l.n, 'total', l.n, 'upcoming', c.pending - d.n, "  \
     "  'completed', c.completed, 'expired', c.expired + o.n, 'confirmed', c.confirmed, "       \
     "  'cancelled', c.cancelled, 'conversionRate', "                                           \
@@ -114,7 +116,7 @@ static const struct lb_db_stmt stmts[] = {
     [LEAD_LIST_AGENT] = {"lead_list_agent", SQL_LEAD_PAGE("AND l.agent_id = $2"), 5},
     [LEAD_GET] = {"lead_get",
                   "SELECT " SQL_LEAD_FULL_JSON("l") " FROM leads l "
-                  "WHERE l.tenant_id = $1 AND l.id = $2",
+                  "WHERE l.tenant_id = $1 AND l.id = $2" SQL_AGENT_EXISTS("l"),
                   2},
     [LEAD_STATS] = {"lead_stats", SQL_LEAD_STATS(""), 1},
     [LEAD_STATS_AGENT] = {"lead_stats_agent", SQL_LEAD_STATS("AND agent_id = $2"), 2},

@@ -10,6 +10,7 @@
 
 #include "../lib/pgtest.h"
 #include "digest.h"
+#include "store/agents.h"
 
 /* Runs sql on the test database and returns its SQLSTATE ("00000" on success). */
 static const char *sqlstate(const char *sql, int n, const char *const *v)
@@ -35,9 +36,9 @@ static void fixture(struct lb_db *db, char tenant[37], char agent[37], char lead
 }
 
 /* The migrations of sql/, in order, and the checksum migrate must have recorded for each. */
-static const char *const migrations[] = {"001_init.sql", "002_stats_counters.sql",
+static const char *const migrations[] = {"001_init.sql",     "002_stats_counters.sql",
                                          "003_frontend.sql", "004_lifecycle.sql",
-                                         "005_webhooks.sql"};
+                                         "005_webhooks.sql", "007_agent_delete.sql"};
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
 START_TEST(test_migrate_again_is_noop)
@@ -265,6 +266,12 @@ START_TEST(test_history_append_only_and_cascade)
     ck_assert_str_eq(n, "1");
     const char *av[] = {a};
     ck_assert_str_eq(sqlstate("DELETE FROM agents WHERE id = $1", 1, av), "00000");
+    /* The agent's rows go afterwards, in batches (sql/007_agent_delete.sql). */
+    long rows = 0;
+    int more = 1;
+    ck_assert_int_eq(store_agent_purge_deleted(db, 100, 10.0, &rows, &more), LB_OK);
+    ck_assert_int_eq(rows, 1);
+    ck_assert_int_eq(more, 0);
     const char *lv[] = {l};
     pgtest_sql_value("SELECT (SELECT count(*) FROM booking_events WHERE booking_id = $1) + "
                      "(SELECT count(*) FROM bookings WHERE id = $1) + "
