@@ -21,14 +21,19 @@ void lb_sha256(const void *data, size_t len, unsigned char out[LB_SHA256_LEN])
         memset(out, 0, LB_SHA256_LEN);
 }
 
-void lb_sha256_hex(const void *data, size_t len, char out[2 * LB_SHA256_LEN + 1])
+void lb_hex(const unsigned char *in, size_t len, char *out)
 {
     static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+void lb_sha256_hex(const void *data, size_t len, char out[2 * LB_SHA256_LEN + 1])
+{
     unsigned char d[LB_SHA256_LEN];
     lb_sha256(data, len, d);
-    for (size_t i = 0; i < LB_SHA256_LEN; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[2 * LB_SHA256_LEN] = '\0';
+    lb_hex(d, sizeof d, out);
 }

@@ -56,12 +56,7 @@ int api_idem_begin(struct lb_ctx *ctx, struct api_idem *idem)
         lb_response_status_error(ctx->res, LB_INTERNAL, ctx->app->cfg->retry_after, NULL);
         return -1;
     }
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < LB_SHA256_LEN; i++) {
-        idem->fingerprint[2 * i] = hex[digest[i] >> 4];
-        idem->fingerprint[2 * i + 1] = hex[digest[i] & 15];
-    }
-    idem->fingerprint[2 * LB_SHA256_LEN] = '\0';
+    lb_hex(digest, LB_SHA256_LEN, idem->fingerprint);
     snprintf(idem->key, sizeof idem->key, "%s", key);
     lb_buf_init(&idem->not_found);
     idem->store.scope = idem->scope;

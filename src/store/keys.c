@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "base64url.h"
+#include "digest.h"
 #include "log.h"
 #include "store/sqljson.h"
 #include "store/util.h"
@@ -57,16 +58,6 @@ static const struct lb_db_stmt stmts[] = {
 
 const struct lb_db_stmt_set store_keys_statements = {stmts, sizeof stmts / sizeof stmts[0]};
 
-static void to_hex(const unsigned char *in, size_t len, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 /* Fills buf with len bytes from the kernel's CSPRNG; -1 if it cannot. */
 static int random_bytes(unsigned char *buf, size_t len)
 {
@@ -94,7 +85,7 @@ static enum lb_status key_create(struct lb_db *db, const char *tenant_id, const 
     lb_base64url_encode(secret, sizeof secret, key + sizeof STORE_KEY_PREFIX - 1,
                         sizeof key - (sizeof STORE_KEY_PREFIX - 1));
     lb_sha256(key, strlen(key), hash);
-    to_hex(hash, sizeof hash, hash_hex);
+    lb_hex(hash, sizeof hash, hash_hex);
 
     const char *v[] = {tenant_id, hash_hex, label};
     PGresult *res;
@@ -146,7 +137,7 @@ enum lb_status store_key_lookup(struct lb_db *db, const unsigned char hash[LB_SH
                                 struct store_key_ref *ref)
 {
     char hash_hex[2 * LB_SHA256_LEN + 1];
-    to_hex(hash, LB_SHA256_LEN, hash_hex);
+    lb_hex(hash, LB_SHA256_LEN, hash_hex);
     const char *v[] = {hash_hex};
     PGresult *res;
     enum lb_status s = lb_db_exec(db, &stmts[KEY_LOOKUP], 1, v, &res);
