@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "auth_jwt.h"
 #include "db.h"
+#include "db_read.h"
 #include "log.h"
 #include "metrics.h"
 #include "store/actor.h"
@@ -49,6 +50,21 @@ void lb_app_log_path(const char *path, char *out, size_t outlen)
         p += seg;
     }
     out[n] = '\0';
+}
+
+struct lb_db *lb_ctx_read_db(struct lb_ctx *ctx, unsigned kind)
+{
+    struct lb_app *app = ctx->app;
+    int routes = lb_config_read_routes(app->cfg->db_read_routes);
+    if (!app->read || routes < 0 || !((unsigned)routes & kind) ||
+        (ctx->req->method != LB_METHOD_GET && ctx->req->method != LB_METHOD_HEAD))
+        return app->db;
+    return lb_db_read_pick(app->read, app->db);
+}
+
+int lb_ctx_read_retry(struct lb_ctx *ctx, const struct lb_db *used, enum lb_status st)
+{
+    return lb_db_read_failed(ctx->app->read, used, st);
 }
 
 void lb_ctx_actor(const struct lb_ctx *ctx, struct store_actor *by)
@@ -120,6 +136,8 @@ static void test_pause(const struct lb_request *req)
     }
 }
 
+#define ANSWER_MARGIN_MS 500 /* from the worker's answer to nginx's: what it may take at most */
+
 /* A request that waited in the queue longer than nginx waits for its answer: its client got a
  * 504 already, so running it now could only make a write the client was told failed (API.md
  * "Deadlines"). */
@@ -135,6 +153,16 @@ static int past_deadline(const struct lb_app *app, const struct lb_request *req)
     lb_log(LB_LOG_WARN, "deadline_passed", "rid=%s waited_ms=%lld", req->request_id,
            (long long)waited);
     return 1;
+}
+
+/* The wall-clock ms by which this request must be answered: nginx's start time plus what it
+ * waits (request_deadline), less the time the answer needs to get back; 0 = unknown. */
+static long long request_deadline_rt(const struct lb_app *app, const struct lb_request *req)
+{
+    if (app->cfg->request_deadline <= 0 || req->started_ms <= 0)
+        return 0;
+    return (long long)req->started_ms + (long long)app->cfg->request_deadline * 1000 -
+           ANSWER_MARGIN_MS;
 }
 
 void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_response *res)
@@ -183,9 +211,15 @@ void lb_app_dispatch(struct lb_app *app, struct lb_request *req, struct lb_respo
         lb_response_error(res, 400, "Malformed query string");
         return;
     }
-    if (!(route->access & LB_ACCESS_PUBLIC) && authenticate(app, req, route, &ctx) != 0)
+    /* no statement of this request is waited for beyond the time nginx waits for its answer,
+     * and no write of it commits after that (less the margins: db.h) */
+    lb_db_set_deadline(app->db, request_deadline_rt(app, req));
+    if (!(route->access & LB_ACCESS_PUBLIC) && authenticate(app, req, route, &ctx) != 0) {
+        lb_db_set_deadline(app->db, 0);
         return;
+    }
     route->handler(&ctx);
+    lb_db_set_deadline(app->db, 0);
     if (res->status == 204 || req->method == LB_METHOD_HEAD)
         res->head_only = 1;
     if (app->test_hooks)
@@ -217,15 +251,41 @@ int lb_app_check_config(const struct lb_config *cfg, char *err, size_t errlen)
 
 void lb_app_worker_init(struct lb_app *app)
 {
+    const struct lb_config *cfg = app->cfg;
+    int pooled = strcmp(cfg->db_pool_mode, "transaction") == 0;
     struct lb_db_options opt = {
-        .conninfo = app->cfg->db,
-        .connect_timeout_s = app->cfg->db_connect_timeout,
-        .statement_timeout_ms = app->cfg->db_statement_timeout,
-        .listen_channel = STORE_KEYS_CHANNEL,
+        .conninfo = cfg->db,
+        .connect_timeout_s = cfg->db_connect_timeout,
+        .statement_timeout_ms = cfg->db_statement_timeout,
+        .listen_channel = cfg->db_listen[0] ? NULL : STORE_KEYS_CHANNEL,
+        .unnamed = pooled,
     };
     app->db = lb_db_new(&opt);
+    app->listen = NULL;
+    int listen_ok = 1;
+    if (cfg->db_listen[0]) {
+        /* a direct session to the primary: LISTEN cannot work through transaction pooling */
+        struct lb_db_options lo = {.conninfo = cfg->db_listen,
+                                   .connect_timeout_s = cfg->db_connect_timeout,
+                                   .statement_timeout_ms = cfg->db_statement_timeout,
+                                   .listen_channel = STORE_KEYS_CHANNEL};
+        app->listen = lb_db_new(&lo);
+        if (app->listen)
+            lb_db_set_statements(app->listen, NULL);
+        listen_ok = app->listen != NULL;
+    }
+    app->read = NULL;
+    if (cfg->db_read[0]) {
+        struct lb_db_read_options ro = {.conninfo = cfg->db_read,
+                                        .max_lag_s = cfg->db_read_max_lag,
+                                        .connect_timeout_s = cfg->db_connect_timeout,
+                                        .statement_timeout_ms = cfg->db_statement_timeout,
+                                        .unnamed = pooled};
+        app->read = lb_db_read_new(&ro);
+        listen_ok = listen_ok && app->read != NULL;
+    }
     app->auth = lb_auth_new();
-    if (!app->db || !app->auth)
+    if (!app->db || !app->auth || !listen_ok)
         lb_log(LB_LOG_ERROR, "worker_init_failed", "what=\"out of memory\"");
     app->jwt = NULL;
     char err[512];
@@ -236,11 +296,35 @@ void lb_app_worker_init(struct lb_app *app)
      * answer 503 and the connection is retried */
     if (app->db && lb_db_ready(app->db) != LB_OK)
         lb_log(LB_LOG_WARN, "db_unavailable", "when=worker_start");
+    if (app->listen && lb_db_ready(app->listen) != LB_OK)
+        lb_log(LB_LOG_WARN, "db_listen_unavailable", "when=worker_start");
+}
+
+int lb_app_db_connected_once(const struct lb_app *app)
+{
+    return app->db && lb_db_generation(app->db) > 0;
+}
+
+int lb_app_db_reached(struct lb_app *app, char *err, size_t errlen)
+{
+    if (!app->db || lb_db_ready(app->db) != LB_OK) {
+        snprintf(err, errlen, "%s", app->db ? lb_db_last_error(app->db) : "out of memory");
+        return 0;
+    }
+    if (app->listen && lb_db_ready(app->listen) != LB_OK) { /* db_listen */
+        snprintf(err, errlen, "db_listen: %s", lb_db_last_error(app->listen));
+        return 0;
+    }
+    return 1;
 }
 
 void lb_app_worker_free(struct lb_app *app)
 {
     lb_db_free(app->db);
+    lb_db_free(app->listen);
+    lb_db_read_free(app->read);
+    app->listen = NULL;
+    app->read = NULL;
     lb_auth_free(app->auth);
     lb_jwt_keys_free(app->jwt);
     app->db = NULL;

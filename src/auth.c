@@ -117,10 +117,22 @@ static void auth_follow_generation(struct lb_auth *auth, struct lb_db *db)
     }
 }
 
+/* The connection that LISTENs: db_listen's when set (db may go through a transaction pooler),
+ * else the worker's own. */
+static struct lb_db *notify_db(struct lb_app *app)
+{
+    return app->listen ? app->listen : app->db;
+}
+
 /* Brings the caches up to date with the database's announcements. Returns 0 when they may be
  * trusted, -1 when they were emptied because the connection is not (or no longer) there. */
-static int auth_sync(struct lb_auth *auth, struct lb_db *db)
+static int auth_sync(struct lb_auth *auth, struct lb_db *db, int listen_only)
 {
+    /* the worker's own connection is (re)made by its queries; a LISTEN-only one here */
+    if (listen_only && lb_db_ready(db) != LB_OK) {
+        auth_flush(auth);
+        return -1;
+    }
     if (lb_db_poll_notifications(db, on_notify, auth) < 0) {
         auth_flush(auth);
         return -1;
@@ -149,7 +161,7 @@ static enum lb_auth_result check_key(struct lb_app *app, const char *key, int tr
         if (st != LB_OK)
             return LB_AUTH_UNAVAILABLE;
         /* the lookup may have reconnected: entries from before are flushed, this one is fresh */
-        auth_follow_generation(auth, app->db);
+        auth_follow_generation(auth, notify_db(app));
         e->used = 1;
         memcpy(e->hash, hash, sizeof hash);
         e->ref = ref;
@@ -199,7 +211,7 @@ static enum lb_auth_result check_token(struct lb_app *app, const char *token, in
         if (st != LB_OK && st != LB_NOT_FOUND)
             return LB_AUTH_UNAVAILABLE;
         /* the lookup may have reconnected: entries from before are flushed, this one is fresh */
-        auth_follow_generation(auth, app->db);
+        auth_follow_generation(auth, notify_db(app));
     }
     *e = got;
     who->cred = LB_CRED_USER;
@@ -224,7 +236,7 @@ static enum lb_auth_result check_credential(struct lb_app *app, const char *auth
         OPENSSL_cleanse(credential, strlen(credential));
         return LB_AUTH_UNAVAILABLE;
     }
-    int trusted = auth_sync(app->auth, app->db) == 0;
+    int trusted = auth_sync(app->auth, notify_db(app), app->listen != NULL) == 0;
     enum lb_auth_result r = is_key ? check_key(app, credential, trusted, who)
                                    : check_token(app, credential, trusted, who);
     OPENSSL_cleanse(credential, strlen(credential));

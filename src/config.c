@@ -39,6 +39,11 @@ static const struct key_spec keys[] = {
     {"db", STR(db)},
     {"db_connect_timeout", NUM(KEY_INT, db_connect_timeout, 1, 600)},
     {"db_statement_timeout", NUM(KEY_INT, db_statement_timeout, 0, 3600000)},
+    {"db_pool_mode", STR(db_pool_mode)},
+    {"db_listen", STR(db_listen)},
+    {"db_read", STR(db_read)},
+    {"db_read_max_lag", NUM(KEY_INT, db_read_max_lag, 1, 3600)},
+    {"db_read_routes", STR(db_read_routes)},
     {"retry_after", NUM(KEY_INT, retry_after, 1, 3600)},
     {"log_level", STR(log_level)},
     {"sql_dir", STR(sql_dir)},
@@ -48,6 +53,23 @@ static const struct key_spec keys[] = {
     {"jwt_secret_file", STR(jwt_secret_file)},
     {"webhook_allow_hosts", STR(webhook_allow_hosts)},
 };
+
+int lb_config_read_routes(const char *routes)
+{
+    int bits = 0;
+    for (const char *p = routes; *p;) {
+        size_t n = strcspn(p, " \t,");
+        if (n == 7 && strncmp(p, "meeting", n) == 0)
+            bits |= (int)LB_READ_MEETING;
+        else if (n == 5 && strncmp(p, "stats", n) == 0)
+            bits |= (int)LB_READ_STATS;
+        else if (n > 0)
+            return -1;
+        p += n;
+        p += strspn(p, " \t,");
+    }
+    return bits;
+}
 
 void lb_config_defaults(struct lb_config *cfg)
 {
@@ -65,6 +87,9 @@ void lb_config_defaults(struct lb_config *cfg)
     cfg->max_body_bytes = 64 * 1024;
     cfg->db_connect_timeout = 3;
     cfg->db_statement_timeout = 5000;
+    snprintf(cfg->db_pool_mode, sizeof cfg->db_pool_mode, "session");
+    cfg->db_read_max_lag = 2;
+    snprintf(cfg->db_read_routes, sizeof cfg->db_read_routes, "meeting stats");
     cfg->retry_after = 1;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->sql_dir, sizeof cfg->sql_dir, "%s", LB_SQLDIR);
@@ -198,6 +223,24 @@ int lb_config_load(struct lb_config *cfg, const char *path, int required, char *
      * file, ready to be filled in) */
     if (cfg->jwt_issuer[0] && !cfg->jwt_jwks_file[0] && !cfg->jwt_secret_file[0]) {
         snprintf(err, errlen, "jwt_issuer is set but neither jwt_jwks_file nor jwt_secret_file");
+        return -1;
+    }
+    if (strcmp(cfg->db_pool_mode, "session") != 0 &&
+        strcmp(cfg->db_pool_mode, "transaction") != 0) {
+        snprintf(err, errlen, "invalid db_pool_mode \"%s\" (session, transaction)",
+                 cfg->db_pool_mode);
+        return -1;
+    }
+    /* LISTEN cannot work through transaction pooling: the revocations would be missed */
+    if (strcmp(cfg->db_pool_mode, "transaction") == 0 && !cfg->db_listen[0]) {
+        snprintf(err, errlen,
+                 "db_pool_mode = transaction needs db_listen (a direct connection "
+                 "to the primary for LISTEN)");
+        return -1;
+    }
+    if (lb_config_read_routes(cfg->db_read_routes) < 0) {
+        snprintf(err, errlen, "invalid db_read_routes \"%s\" (meeting, stats)",
+                 cfg->db_read_routes);
         return -1;
     }
     if (lb_log_level_parse(cfg->log_level) < 0) {

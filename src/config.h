@@ -21,9 +21,15 @@ struct lb_config {
     char db[1024];            /* libpq conninfo; empty = libpq's PG* environment */
     int db_connect_timeout;   /* seconds for a (re)connect attempt */
     int db_statement_timeout; /* milliseconds; PostgreSQL statement_timeout */
-    int retry_after;          /* seconds in Retry-After of a 503 */
-    char log_level[16];       /* debug, info, warn, error */
-    char sql_dir[512];        /* migrations directory for leadbookctl */
+    /* beyond one database server (doc/scaling.md) */
+    char db_pool_mode[16];   /* "session" (default) or "transaction" (PgBouncer's pooling) */
+    char db_listen[1024];    /* direct conninfo of the primary for LISTEN; empty = db's */
+    char db_read[1024];      /* conninfo of a streaming replica for lag-tolerant reads */
+    int db_read_max_lag;     /* seconds of replay lag beyond which reads go to the primary */
+    char db_read_routes[64]; /* which reads may use db_read: "meeting", "stats" (spaces) */
+    int retry_after;         /* seconds in Retry-After of a 503 */
+    char log_level[16];      /* debug, info, warn, error */
+    char sql_dir[512];       /* migrations directory for leadbookctl */
     /* sign-in tokens (JWTs of the web frontend's identity provider); off when jwt_issuer is
      * empty */
     char jwt_issuer[512];      /* required `iss` */
@@ -38,6 +44,12 @@ struct lb_config {
 /* Environment variables named LEADBOOKD_<KEY> override keys of the file (LEADBOOKD_, with a D:
  * the daemon's namespace, apart from the LEADBOOK_* variables that scripts share). */
 #define LB_CONFIG_ENV_PREFIX "LEADBOOKD_"
+
+/* The reads that may go to db_read (the bits of db_read_routes). */
+#define LB_READ_MEETING 1u /* GET /bookings/meeting/{token}, the public meeting lookup */
+#define LB_READ_STATS 2u   /* GET /leads/stats */
+/* db_read_routes as bits; -1 for a word it does not know. */
+int lb_config_read_routes(const char *routes);
 
 void lb_config_defaults(struct lb_config *cfg);
 /* Reads path (if non-NULL; a missing file is an error only when required is set), then applies

@@ -19,9 +19,12 @@ struct lb_db {
     char *listen_channel;
     int connect_timeout_s;
     int statement_timeout_ms;
+    int unnamed; /* statements sent unprepared, no startup options (db_pool_mode=transaction) */
     const struct lb_db_stmt_set *const *catalog;
     PGconn *conn;           /* NULL when not connected (or after a break) */
     long long last_attempt; /* monotonic ms of the last connect attempt; 0 = none */
+    long long deadline_rt;  /* wall-clock ms the current request must be answered by; 0 = none */
+    long long clock_offset; /* the server's wall clock minus ours, in ms (measured at connect) */
     unsigned long generation;
     char last_error[256];
 };
@@ -55,6 +58,7 @@ struct lb_db *lb_db_new(const struct lb_db_options *opt)
     }
     db->connect_timeout_s = opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 3;
     db->statement_timeout_ms = opt->statement_timeout_ms > 0 ? opt->statement_timeout_ms : 0;
+    db->unnamed = opt->unnamed != 0;
     db->catalog = lb_db_catalog;
     return db;
 }
@@ -129,10 +133,52 @@ static void disconnect(struct lb_db *db)
     }
 }
 
+/* Through a transaction pooler the session settings cannot be sent at startup: they must be
+ * the pooler's connect_query (or the role's defaults, ALTER ROLE ... SET). Says so, once per
+ * connection, when the server connection this lands on does not have them. */
+static void check_pooled_session(struct lb_db *db)
+{
+    PGresult *r = PQexec(db->conn, "SELECT current_setting('plan_cache_mode') = "
+                                   "'force_generic_plan' AND current_setting('jit') = 'off' AND "
+                                   "current_setting('enable_seqscan') = 'off' AND "
+                                   "current_setting('max_parallel_workers_per_gather') = '0' AND "
+                                   "current_setting('lock_timeout') = '2s'");
+    int ok =
+        PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!ok)
+        lb_log(LB_LOG_WARN, "db_session_options_missing",
+               "note=\"db_pool_mode=transaction: set them in the pooler's connect_query\" "
+               "options=\"%s\"",
+               LB_DB_SESSION_OPTIONS);
+}
+
+/* one_waiter's queue (exec_guarded), in one statement evaluated left to right: the short
+ * lock_timeout for the advisory lock on the row's key (read when the wait starts), the lock,
+ * then the usual lock_timeout for the row itself. The guard of a write: the last statement of
+ * its implicit transaction (the pipeline runs until its Sync as one), run after the write
+ * itself; past commit_by (the server's clock) it fails (division by zero), and the write is
+ * rolled back. Both are prepared with the catalog (setup_session): a write costs no extra
+ * parse and plan. */
+/* clang-format off */
+#define ROW_QUEUE_SQL                                                                          \
+    "SELECT set_config('lock_timeout', $2, true), "                                            \
+    "       pg_advisory_xact_lock(hashtextextended($1, 0)), "                                  \
+    "       set_config('lock_timeout', $3, true)"
+/* clang-format on */
+#define COMMIT_BY_SQL "SELECT 1 / (clock_timestamp() <= to_timestamp($1::float8 / 1000))::int"
+static const struct lb_db_stmt guard_stmts[] = {
+    {"lb_row_queue", ROW_QUEUE_SQL, 3, 0},
+    {"lb_commit_by", COMMIT_BY_SQL, 1, 0},
+};
+
 /* Prepares the catalog and LISTENs; 0 or -1 (logged). */
 static int setup_session(struct lb_db *db)
 {
-    for (const struct lb_db_stmt_set *const *set = db->catalog; set && *set; set++) {
+    if (db->unnamed)
+        check_pooled_session(db);
+    for (const struct lb_db_stmt_set *const *set = db->unnamed ? NULL : db->catalog; set && *set;
+         set++) {
         for (int i = 0; i < (*set)->count; i++) {
             const struct lb_db_stmt *st = &(*set)->stmts[i];
             PGresult *r = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
@@ -146,6 +192,19 @@ static int setup_session(struct lb_db *db)
             }
             PQclear(r);
         }
+    }
+    for (size_t i = 0; !db->unnamed && i < sizeof guard_stmts / sizeof guard_stmts[0]; i++) {
+        PGresult *r = PQprepare(db->conn, guard_stmts[i].name, guard_stmts[i].sql,
+                                guard_stmts[i].nparams, NULL);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) {
+            one_line(db->last_error, sizeof db->last_error, PQresultErrorMessage(r));
+            lb_log(LB_LOG_ERROR, "db_prepare_failed", "stmt=%s sqlstate=- error=\"%s\"",
+                   guard_stmts[i].name, db->last_error);
+        }
+        PQclear(r);
+        if (!ok)
+            return -1;
     }
     if (db->listen_channel) {
         char *ident = PQescapeIdentifier(db->conn, db->listen_channel, strlen(db->listen_channel));
@@ -185,6 +244,24 @@ static int conn_alive(PGconn *conn)
     return PQstatus(conn) == CONNECTION_OK;
 }
 
+static long long realtime_ms(void);
+
+/* The guard of a write (exec_guarded) compares the server's clock with a time of ours: measure
+ * how far apart they are (a database on another host), once per connection. */
+static void measure_clock(struct lb_db *db)
+{
+    long long t0 = realtime_ms();
+    PGresult *r = PQexec(db->conn, "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint");
+    long long t1 = realtime_ms();
+    db->clock_offset = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        db->clock_offset = strtoll(PQgetvalue(r, 0, 0), NULL, 10) - (t0 + t1) / 2;
+    PQclear(r);
+    if (db->clock_offset > 1000 || db->clock_offset < -1000)
+        lb_log(LB_LOG_WARN, "db_clock_skew", "offset_ms=%lld note=\"keep the clocks in sync\"",
+               db->clock_offset);
+}
+
 enum lb_status lb_db_ready(struct lb_db *db)
 {
     if (db->conn && PQstatus(db->conn) == CONNECTION_OK && conn_alive(db->conn))
@@ -204,8 +281,8 @@ enum lb_status lb_db_ready(struct lb_db *db)
                  db->statement_timeout_ms);
     else
         snprintf(options, sizeof options, "%s", LB_DB_SESSION_OPTIONS);
-    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
-    const char *vals[] = {db->conninfo, timeout, options, NULL};
+    const char *keys[] = {"dbname", "connect_timeout", db->unnamed ? NULL : "options", NULL};
+    const char *vals[] = {db->conninfo, timeout, db->unnamed ? NULL : options, NULL};
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         one_line(db->last_error, sizeof db->last_error,
@@ -219,6 +296,7 @@ enum lb_status lb_db_ready(struct lb_db *db)
         disconnect(db);
         return LB_UNAVAILABLE;
     }
+    measure_clock(db);
     db->generation++;
     if (db->generation > 1)
         lb_metrics_db_reconnect(); /* the first connect of a worker is none */
@@ -267,12 +345,8 @@ static enum lb_status finish(struct lb_db *db, const char *what, PGresult *r, PG
  * master's watchdog kills it. No PQcancel: it waits for the server without any timeout, which
  * is what a frozen server never ends. Returns the last
  * result (NULL when the wait was given up), having read every result of the query. */
-static PGresult *await_result(struct lb_db *db, const char *what)
+static PGresult *await_until(struct lb_db *db, const char *what, long long deadline)
 {
-    long long deadline =
-        db->statement_timeout_ms > 0
-            ? lb_monotonic_ms() + db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS
-            : 0;
     PGresult *last = NULL;
     for (;;) {
         while (PQisBusy(db->conn)) {
@@ -280,12 +354,10 @@ static PGresult *await_result(struct lb_db *db, const char *what)
             if (deadline) {
                 long long left = deadline - lb_monotonic_ms();
                 if (left <= 0) {
-                    lb_log(LB_LOG_ERROR, "db_deadline", "stmt=%s waited_ms=%d", what,
-                           db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS);
+                    lb_log(LB_LOG_ERROR, "db_deadline", "stmt=%s", what);
                     PQclear(last);
                     snprintf(db->last_error, sizeof db->last_error,
-                             "no answer from the database within %d ms",
-                             db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS);
+                             "no answer from the database in time");
                     disconnect(db);
                     return NULL;
                 }
@@ -308,6 +380,130 @@ static PGresult *await_result(struct lb_db *db, const char *what)
     }
 }
 
+/* Wall-clock ms now. */
+static long long realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The monotonic ms a query sent now is waited for until (0 = for ever): statement_timeout and
+ * the margin, and no later than the request's own deadline (its answer is worth nothing then). */
+static long long wait_deadline(const struct lb_db *db)
+{
+    long long now = lb_monotonic_ms(), until = 0;
+    if (db->statement_timeout_ms > 0)
+        until = now + db->statement_timeout_ms + LB_DB_DEADLINE_MARGIN_MS;
+    if (db->deadline_rt > 0) {
+        long long by = now + (db->deadline_rt - realtime_ms());
+        if (!until || by < until)
+            until = by;
+    }
+    return until;
+}
+
+static PGresult *await_result(struct lb_db *db, const char *what)
+{
+    return await_until(db, what, wait_deadline(db));
+}
+
+void lb_db_set_deadline(struct lb_db *db, long long realtime_ms_by)
+{
+    if (db)
+        db->deadline_rt = realtime_ms_by > 0 ? realtime_ms_by : 0;
+}
+
+/* Whether the statement changes data (or locks rows for a change). */
+static int stmt_writes(const char *sql)
+{
+    return strstr(sql, "INSERT INTO") || strstr(sql, "UPDATE ") || strstr(sql, "DELETE FROM");
+}
+
+/* Sends stmt: by name once prepared, with its text on a pooled connection (db_pool_mode). */
+static int send_stmt(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
+                     const char *const *values)
+{
+    return db->unnamed
+               ? PQsendQueryParams(db->conn, stmt->sql, nparams, NULL, values, NULL, NULL, 0)
+               : PQsendQueryPrepared(db->conn, stmt->name, nparams, values, NULL, NULL, 0);
+}
+
+/* A write, in one round trip: the statement, then the guard, then Sync. commit_by is when the
+ * worker stops waiting, less LB_DB_COMMIT_GRACE_MS (the time for the answer to come back), so
+ * that a write either commits while its answer can still reach the client, or not at all: a
+ * frozen server that wakes up later, a statement that waited for a lock, a request that waited
+ * in the queue, all run their write and then roll it back. */
+static enum lb_status exec_guarded(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
+                                   const char *const *values, PGresult **res, long long until)
+{
+    char by[32];
+    snprintf(by, sizeof by, "%lld",
+             realtime_ms() + db->clock_offset + (until - lb_monotonic_ms()) -
+                 LB_DB_COMMIT_GRACE_MS);
+    const char *guard[] = {by};
+    /* one waiter per row: the queue is an advisory lock on the row's key ($1, $2), waited for
+     * no longer than LB_DB_QUEUE_WAIT_MS (55P03: LB_BUSY), then the row itself as usual */
+    char key[200], qwait[16], lwait[16];
+    snprintf(key, sizeof key, "%s:%s:%s", stmt->name, nparams > 0 && values[0] ? values[0] : "",
+             nparams > 1 && values[1] ? values[1] : "");
+    snprintf(qwait, sizeof qwait, "%d", LB_DB_QUEUE_WAIT_MS);
+    snprintf(lwait, sizeof lwait, "%d", LB_DB_LOCK_TIMEOUT_MS);
+    const char *qv[] = {key, qwait, lwait};
+    int queued = stmt->one_waiter;
+    if (!PQenterPipelineMode(db->conn))
+        return finish(db, stmt->name, NULL, res);
+    int sent = (!queued || send_stmt(db, &guard_stmts[0], 3, qv)) &&
+               send_stmt(db, stmt, nparams, values) && send_stmt(db, &guard_stmts[1], 1, guard) &&
+               PQpipelineSync(db->conn);
+    if (!sent) {
+        one_line(db->last_error, sizeof db->last_error, PQerrorMessage(db->conn));
+        lb_log(LB_LOG_ERROR, "db_error", "stmt=%s sqlstate=- broken=1 error=\"%s\"", stmt->name,
+               db->last_error);
+        disconnect(db);
+        return LB_UNAVAILABLE;
+    }
+    if (queued) {
+        PGresult *q = await_until(db, "row_queue", until);
+        if (db->conn && PQresultStatus(q) == PGRES_FATAL_ERROR) {
+            /* another request waits for this row already: the rest is skipped (aborted) */
+            for (int j = 0; j < 3 && db->conn; j++) /* the write, the guard and the Sync */
+                PQclear(await_until(db, "row_queue", until));
+            if (db->conn && !PQexitPipelineMode(db->conn))
+                disconnect(db);
+            return finish(db, stmt->name, q, res);
+        }
+        PQclear(q);
+        if (!db->conn)
+            return finish(db, stmt->name, NULL, res);
+    }
+    PGresult *w = await_until(db, stmt->name, until);
+    if (!db->conn) { /* given up: dropped, so the guard rolls it back whenever it runs */
+        PQclear(w);
+        return finish(db, stmt->name, NULL, res);
+    }
+    PGresult *g = await_until(db, "commit_by", until);
+    PGresult *sync = db->conn ? await_until(db, "sync", until) : NULL;
+    int guard_failed = db->conn && PQresultStatus(g) == PGRES_FATAL_ERROR;
+    int synced = db->conn && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (db->conn && !PQexitPipelineMode(db->conn))
+        disconnect(db);
+    if (guard_failed && db->conn) {
+        PQclear(w);
+        PQclear(g);
+        lb_log(LB_LOG_WARN, "db_commit_too_late", "stmt=%s note=\"rolled back\"", stmt->name);
+        snprintf(db->last_error, sizeof db->last_error, "the write finished too late: rolled back");
+        return LB_UNAVAILABLE;
+    }
+    PQclear(g);
+    if (!synced || !db->conn) { /* commit not seen: broken, given up */
+        PQclear(w);
+        return finish(db, stmt->name, NULL, res);
+    }
+    return finish(db, stmt->name, w, res);
+}
+
 enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int nparams,
                           const char *const *values, PGresult **res)
 {
@@ -321,7 +517,19 @@ enum lb_status lb_db_exec(struct lb_db *db, const struct lb_db_stmt *stmt, int n
     enum lb_status s = lb_db_ready(db);
     if (s != LB_OK)
         return s;
-    if (!PQsendQueryPrepared(db->conn, stmt->name, nparams, values, NULL, NULL, 0))
+    long long until = wait_deadline(db);
+    if (until && until - lb_monotonic_ms() <= LB_DB_COMMIT_GRACE_MS) {
+        lb_log(LB_LOG_WARN, "db_deadline", "stmt=%s note=\"not sent: the request's time is up\"",
+               stmt->name);
+        snprintf(db->last_error, sizeof db->last_error, "the request's time is up");
+        return LB_UNAVAILABLE;
+    }
+    if (until && stmt_writes(stmt->sql))
+        return exec_guarded(db, stmt, nparams, values, res, until);
+    int sent = db->unnamed
+                   ? PQsendQueryParams(db->conn, stmt->sql, nparams, NULL, values, NULL, NULL, 0)
+                   : PQsendQueryPrepared(db->conn, stmt->name, nparams, values, NULL, NULL, 0);
+    if (!sent)
         return finish(db, stmt->name, NULL, res);
     return finish(db, stmt->name, await_result(db, stmt->name), res);
 }

@@ -12,6 +12,12 @@ struct lb_db_options {
     int connect_timeout_s;      /* bound of one (re)connect attempt; libpq's minimum is 2 */
     int statement_timeout_ms;   /* PostgreSQL statement_timeout; 0 = server default */
     const char *listen_channel; /* NULL = none; LISTENed on after every connect */
+    /* db_pool_mode = transaction (a PgBouncer in transaction pooling): no named prepared
+     * statements (PgBouncer 1.18 does not carry them from one server connection to the next),
+     * each statement sent with its text (PQsendQueryParams: Parse/Bind/Execute in one round
+     * trip), and no startup "options" (PgBouncer refuses the parameter): the session settings
+     * of LB_DB_SESSION_OPTIONS come from PgBouncer's connect_query, checked at connect. */
+    int unnamed;
 };
 
 /* A prepared statement: name (unique), constant SQL text, number of parameters. */
@@ -19,6 +25,11 @@ struct lb_db_stmt {
     const char *name;
     const char *sql;
     int nparams;
+    /* 1: a change of the one row that $1, $2 name (tenant, id), which may be locked by a stuck
+     * transaction: one request at a time waits for that row (lock_timeout); another that comes
+     * meanwhile gets LB_BUSY after LB_DB_QUEUE_WAIT_MS instead of waiting too, so that a stuck
+     * row holds one worker, not all of them (API.md "Deadlines"). */
+    int one_waiter;
 };
 
 /* The statements of one store module. */
@@ -59,6 +70,7 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
  *   (t/bench idem_pairs), until an analyze replanned it. Every statement here is written for
  *   an index; where none serves, the planner still falls back to the scan. */
 #define LB_DB_LOCK_TIMEOUT_MS 2000
+#define LB_DB_QUEUE_WAIT_MS 50 /* one_waiter statements: the wait for the row's queue */
 #define LB_DB_SESSION_OPTIONS                                                                      \
     "-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0 -c jit=off "       \
     "-c lock_timeout=2000 -c enable_seqscan=off"
@@ -70,7 +82,15 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
 /* A query the server has not answered statement_timeout + this long after it was sent is given
  * up (cancelled, the connection dropped: LB_UNAVAILABLE). */
 #define LB_DB_DEADLINE_MARGIN_MS 1500
+/* A write is committed only up to this long before the worker stops waiting for it (the time
+ * its answer needs to come back); later, it is rolled back by the server itself. */
+#define LB_DB_COMMIT_GRACE_MS 1000
 enum lb_status lb_db_ready(struct lb_db *db);
+/* The wall-clock ms (CLOCK_REALTIME, as nginx's $msec) by which the current request must be
+ * answered, 0 = none: no statement is waited for beyond it, none is sent within
+ * LB_DB_COMMIT_GRACE_MS of it, and no write commits later than LB_DB_COMMIT_GRACE_MS before
+ * it (nor later than statement_timeout + the margin - the grace after it was sent). */
+void lb_db_set_deadline(struct lb_db *db, long long realtime_ms);
 /* A real round trip (for GET /readyz): LB_OK or LB_UNAVAILABLE. */
 enum lb_status lb_db_ping(struct lb_db *db);
 /* Increments on every successful (re)connect, so per-connection caches can be flushed. */

@@ -494,7 +494,10 @@ static int cmd_webhooks(const struct lb_config *cfg, const char *conninfo, int a
     struct lb_webhook_deliver_options opt = {.conninfo = conninfo,
                                              .connect_timeout_s = cfg->db_connect_timeout,
                                              .allow_hosts = cfg->webhook_allow_hosts,
-                                             .once = once};
+                                             .once = once,
+                                             .listen_conninfo = cfg->db_listen,
+                                             .unnamed =
+                                                 strcmp(cfg->db_pool_mode, "transaction") == 0};
     return lb_webhook_deliver_run(&opt);
 }
 
@@ -536,6 +539,9 @@ int main(int argc, char **argv)
         .connect_timeout_s = cfg.db_connect_timeout,
         .statement_timeout_ms = 0, /* migrations and sweeps may take long */
         .listen_channel = NULL,
+        /* through a transaction pooler; migrate's advisory lock and transaction need a
+         * direct session (--db): doc/scaling.md */
+        .unnamed = strcmp(cfg.db_pool_mode, "transaction") == 0,
     };
     struct lb_db *db = lb_db_new(&opt);
     if (!db) {

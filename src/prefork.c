@@ -28,8 +28,9 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 10000
 #define TICK_MS 100
-#define DRAIN_MAX_MS 1000 /* a stopping worker serves the queue this long at most */
-#define REFUSE_MIN_MS 250 /* the master's 503 pass, even after the workers were killed */
+#define DRAIN_MAX_MS 1000     /* a stopping worker serves the queue this long at most */
+#define REFUSE_MIN_MS 250     /* the master's 503 pass, even after the workers were killed */
+#define RELOAD_WAIT_EXTRA_S 4 /* a reload waits 2 x db_connect_timeout + this for the database */
 
 struct worker {
     pid_t pid;      /* 0 = free entry */
@@ -54,6 +55,15 @@ struct master {
     int early_deaths;
     int64_t backoff_ms;
     int64_t next_spawn_ms;
+    /* A reload in progress: the new generation (m->generation, m->cfg) is gated until every
+     * one of its workers has reached the database; until then the previous generation (with
+     * the config it was started with) keeps serving, and comes back whole if the new one fails. */
+    int pending;
+    int64_t pending_deadline_ms;
+    int prev_generation;
+    int prev_target;
+    struct lb_config prev_cfg;
+    int last_generation; /* generation numbers are never reused */
 };
 
 static int signal_pipe[2] = {-1, -1};
@@ -244,7 +254,19 @@ static int worker_drain_ms(const struct lb_config *cfg)
     return ms < DRAIN_MAX_MS ? ms : DRAIN_MAX_MS;
 }
 
-static int spawn_worker(struct master *m)
+static int count_generation(const struct master *m, int generation)
+{
+    int n = 0;
+    for (int i = 0; i < LB_MAX_WORKERS; i++)
+        if (m->workers[i].pid > 0 && m->workers[i].generation == generation &&
+            !m->workers[i].stopping)
+            n++;
+    return n;
+}
+
+/* A worker of the given generation, with that generation's config; gated: it accepts nothing
+ * before the master's go (a pending reload's). */
+static int spawn_worker_for(struct master *m, struct lb_config *cfg, int generation, int gated)
 {
     int i;
     for (i = 0; i < LB_MAX_WORKERS && m->workers[i].pid != 0; i++)
@@ -256,6 +278,10 @@ static int spawn_worker(struct master *m)
     lb_metrics_slot_reserve(i); /* its metrics slot is NOT reset: the counters are the pool's */
     w->slot->busy = 0;
     w->slot->requests = 0;
+    w->slot->gated = gated;
+    w->slot->go = 0;
+    w->slot->db_ready = 0;
+    w->slot->db_error[0] = '\0';
     /* Every signal blocked across fork(): until the child has dropped the master's handlers, a
      * signal reaching it (a TERM to the whole process group, or ours a moment after the fork)
      * would run them there, writing to a self-pipe the child no longer reads, and be lost. The
@@ -283,7 +309,11 @@ static int spawn_worker(struct master *m)
             if (s != SIGKILL && s != SIGSTOP)
                 sigaction(s, &sa, NULL);
         /* the worker needs none of the master's bookkeeping: free it (valgrind-clean exit) */
-        struct lb_config *cfg = m->cfg;
+        if (cfg == &m->prev_cfg) {
+            static struct lb_config prev; /* prev_cfg is freed with m */
+            prev = m->prev_cfg;
+            cfg = &prev;
+        }
         int listen_fd = m->listen_fd;
         struct lb_slot *slot = w->slot;
         int drain_ms = m->listener->owned ? worker_drain_ms(cfg) : 0;
@@ -293,13 +323,18 @@ static int spawn_worker(struct master *m)
     }
     sigprocmask(SIG_SETMASK, &saved, NULL);
     w->pid = pid;
-    w->generation = m->generation;
+    w->generation = generation;
     w->stopping = 0;
     w->started_ms = lb_monotonic_ms();
     lb_metrics_worker_started();
-    lb_log(LB_LOG_INFO, "worker_spawn", "worker=%ld slot=%d generation=%d", (long)pid, i,
-           m->generation);
+    lb_log(LB_LOG_INFO, "worker_spawn", "worker=%ld slot=%d generation=%d%s", (long)pid, i,
+           generation, gated ? " gated=1" : "");
     return 0;
+}
+
+static int spawn_worker(struct master *m)
+{
+    return spawn_worker_for(m, m->cfg, m->generation, m->pending);
 }
 
 static void stop_worker(struct worker *w, int sig, const char *why)
@@ -375,6 +410,18 @@ static void check_timeouts(struct master *m)
     }
 }
 
+/* How long a reload's new workers get to reach the database: two connect attempts and some. */
+static int64_t reload_wait_ms(const struct lb_config *cfg)
+{
+    return ((int64_t)cfg->db_connect_timeout * 2 + RELOAD_WAIT_EXTRA_S) * 1000;
+}
+
+static void set_log_level(const struct lb_config *cfg)
+{
+    int level = lb_log_level_parse(cfg->log_level);
+    lb_log_init("leadbookd", level < 0 ? LB_LOG_INFO : (enum lb_log_level)level);
+}
+
 static void reload(struct master *m)
 {
     struct lb_config fresh;
@@ -389,21 +436,89 @@ static void reload(struct master *m)
         lb_log(LB_LOG_WARN, "reload_listen_unchanged",
                "listen=%s note=\"a new listen address needs a restart\"", fresh.listen);
     snprintf(fresh.listen, sizeof fresh.listen, "%s", m->cfg->listen);
+    if (m->pending) {
+        /* a newer SIGHUP while the last one waits: that one is dropped, the serving pool stays */
+        lb_log(LB_LOG_WARN, "generation_superseded", "generation=%d", m->generation);
+        for (int i = 0; i < LB_MAX_WORKERS; i++)
+            if (m->workers[i].pid > 0 && m->workers[i].generation == m->generation)
+                stop_worker(&m->workers[i], SIGTERM, "reload_superseded");
+        *m->cfg = m->prev_cfg;
+        m->generation = m->prev_generation;
+        m->target = m->prev_target;
+    }
+    m->prev_cfg = *m->cfg;
+    m->prev_generation = m->generation;
+    m->prev_target = m->target;
     *m->cfg = fresh;
-    int level = lb_log_level_parse(m->cfg->log_level);
-    lb_log_init("leadbookd", level < 0 ? LB_LOG_INFO : (enum lb_log_level)level);
-    m->generation++;
+    set_log_level(m->cfg);
+    m->generation = ++m->last_generation;
     m->target = lb_worker_count(m->cfg);
     m->early_deaths = 0;
     m->backoff_ms = 0;
     m->next_spawn_ms = 0;
-    lb_log(LB_LOG_INFO, "reload", "generation=%d workers=%d", m->generation, m->target);
-    /* new workers first, so the socket always has someone accepting; then drain the old */
+    m->pending = 1;
+    m->pending_deadline_ms = lb_monotonic_ms() + reload_wait_ms(m->cfg);
+    lb_log(LB_LOG_INFO, "reload", "generation=%d workers=%d wait_ms=%lld", m->generation, m->target,
+           (long long)reload_wait_ms(m->cfg));
+    /* the new workers first, gated: the old ones serve until every new one has reached the
+     * database (check_reload), so that a config whose database cannot be reached changes
+     * nothing */
     for (int i = 0; i < m->target; i++)
         spawn_worker(m);
+}
+
+/* The pending reload: once every new worker has reached the database, they are let go and the
+ * old ones drain (the socket's queue holds what arrives in between); if that has not happened
+ * by the deadline, the new generation is stopped and the old one keeps serving, whole. When no
+ * old worker has reached the database either (it is down, or a new config is to fix that), the
+ * new generation takes over at once: there is nothing to keep. */
+static void check_reload(struct master *m)
+{
+    if (!m->pending)
+        return;
+    int ready = 0, n = 0, old_ready = 0;
+    const char *why = NULL;
+    for (int i = 0; i < LB_MAX_WORKERS; i++) {
+        struct worker *w = &m->workers[i];
+        if (w->pid > 0 && w->generation == m->prev_generation && !w->stopping)
+            old_ready += w->slot->db_ready != 0;
+        if (w->pid <= 0 || w->generation != m->generation || w->stopping)
+            continue;
+        n++;
+        ready += w->slot->db_ready != 0;
+        if (!w->slot->db_ready && w->slot->db_error[0])
+            why = w->slot->db_error;
+    }
+    /* when the old workers have not reached the database either, there is nothing to keep */
+    if (n >= m->target && (ready >= m->target || old_ready == 0)) {
+        for (int i = 0; i < LB_MAX_WORKERS; i++)
+            if (m->workers[i].pid > 0 && m->workers[i].generation == m->generation)
+                m->workers[i].slot->go = 1;
+        for (int i = 0; i < LB_MAX_WORKERS; i++)
+            if (m->workers[i].pid > 0 && m->workers[i].generation != m->generation)
+                stop_worker(&m->workers[i], SIGTERM, "reload");
+        m->pending = 0;
+        lb_log(LB_LOG_INFO, "generation_live", "generation=%d workers=%d", m->generation, n);
+        return;
+    }
+    if (lb_monotonic_ms() < m->pending_deadline_ms)
+        return;
+    char reason[256];
+    snprintf(reason, sizeof reason, "%d of %d new workers reached the database within %lld ms%s%s",
+             ready, m->target, (long long)reload_wait_ms(m->cfg), why ? ": " : "", why ? why : "");
+    for (size_t i = 0; reason[i]; i++)
+        if (reason[i] == '"')
+            reason[i] = '\'';
     for (int i = 0; i < LB_MAX_WORKERS; i++)
-        if (m->workers[i].pid > 0 && m->workers[i].generation != m->generation)
-            stop_worker(&m->workers[i], SIGTERM, "reload");
+        if (m->workers[i].pid > 0 && m->workers[i].generation == m->generation)
+            stop_worker(&m->workers[i], SIGTERM, "reload_failed");
+    lb_log(LB_LOG_ERROR, "reload_failed",
+           "generation=%d reason=\"%s\" note=\"keeping the old config\"", m->generation, reason);
+    *m->cfg = m->prev_cfg;
+    set_log_level(m->cfg);
+    m->generation = m->prev_generation;
+    m->target = m->prev_target;
+    m->pending = 0;
 }
 
 static void begin_shutdown(struct master *m, int sig)
@@ -512,6 +627,12 @@ int lb_master_run(struct lb_config *cfg, const char *config_path, struct lb_list
             continue;
         }
         check_timeouts(m);
+        check_reload(m);
+        /* while a reload waits, the serving generation is kept whole (max_requests, crashes) */
+        while (m->pending && count_generation(m, m->prev_generation) < m->prev_target &&
+               lb_monotonic_ms() >= m->next_spawn_ms)
+            if (spawn_worker_for(m, &m->prev_cfg, m->prev_generation, 0) != 0)
+                break;
         while (live_workers(m, 1) < m->target && lb_monotonic_ms() >= m->next_spawn_ms) {
             if (spawn_worker(m) != 0)
                 break;

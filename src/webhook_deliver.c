@@ -3,12 +3,19 @@
  * transaction (a receiver's 10 s must not hold row locks or a connection in a transaction);
  * the result is recorded only while the lease is still ours. A deliverer that dies loses
  * nothing: its claims fall due again when their lease runs out (delivery is at least once).
- * Signals as in prefork.c: the handler sets a flag and writes to a self-pipe; the loop acts. */
+ * Signals as in prefork.c: the handler sets a flag and writes to a self-pipe; the loop acts.
+ *
+ * Threads (the service, not --once): LB_WEBHOOK_SENDERS senders, each with its own database
+ * connection, claim and send one delivery at a time, so a receiver that hangs for the timeout
+ * holds one sender and the others go on, and deliveries are not limited to one round trip at a
+ * time. The main thread keeps the LISTEN connection and wakes the senders on a NOTIFY; it alone
+ * takes the signals. */
 #include "webhook_deliver.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +42,22 @@ static const struct lb_db_stmt_set *const deliverer_catalog[] = {
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
 
+/* The senders' wake-up: the main thread bumps wake_gen (a NOTIFY, a reconnected listener, the
+ * stop) and broadcasts; a sender passes when the generation it saw has changed. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned long wake_gen;
+} senders = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static void wake_senders(void)
+{
+    pthread_mutex_lock(&senders.mu);
+    senders.wake_gen++;
+    pthread_cond_broadcast(&senders.cv);
+    pthread_mutex_unlock(&senders.mu);
+}
+
 static void on_signal(int sig)
 {
     int saved = errno;
@@ -54,6 +77,10 @@ struct deliverer {
     int listen_up;
     int64_t listen_retry_ms, listen_backoff_ms;
     int wake; /* a NOTIFY arrived (or the listener reconnected): pass now */
+    int sent; /* deliveries claimed by the last pass (a busy pass: look again soon) */
+    unsigned long session_generation; /* the db connection store_whd_session was run on */
+    pthread_t thread;                 /* a sender's */
+    int started;
 };
 
 /* Uniform in [0, 1) for the retry jitter; not a secret, so a weak fallback is fine. */
@@ -189,6 +216,15 @@ static int in_list(char gone[][37], int n, const char *endpoint)
  * failed. */
 static int run_pass(struct deliverer *d)
 {
+    d->sent = 0;
+    /* once per connection (not through a transaction pooler: a session setting would stay on
+     * the server connection for other clients) */
+    if (!d->opt->unnamed && lb_db_ready(d->db) == LB_OK &&
+        lb_db_generation(d->db) != d->session_generation) {
+        if (store_whd_session(d->db) != LB_OK)
+            return -1;
+        d->session_generation = lb_db_generation(d->db);
+    }
     for (;;) {
         if (stop_signal)
             return 0;
@@ -215,6 +251,7 @@ static int run_pass(struct deliverer *d)
                 snprintf(gone[ngone++], sizeof gone[0], "%s", it.endpoint_id);
         }
         int full = batch.count == LB_WEBHOOK_BATCH;
+        d->sent += batch.count;
         store_whd_batch_free(&batch);
         if (!full)
             return 0;
@@ -275,34 +312,89 @@ static int64_t next_pass_in_ms(struct deliverer *d, int pass_failed, int64_t *ba
     double due_s = 0;
     int none = 1;
     if (store_whd_next_due(d->db, &due_s, &none) != LB_OK || none)
-        return LB_WEBHOOK_POLL_MS;
+        return d->sent > 0 ? LB_WEBHOOK_BUSY_POLL_MS : LB_WEBHOOK_POLL_MS;
     int64_t ms = (int64_t)(due_s * 1000) + 1; /* just after, so the row is due when we look */
     if (ms < TICK_MS)
         ms = TICK_MS; /* due now yet not claimed: rows another deliverer is claiming */
-    return ms < LB_WEBHOOK_POLL_MS ? ms : LB_WEBHOOK_POLL_MS;
+    /* After a busy pass, look again soon: the outbox trigger does not NOTIFY while a due
+     * delivery is waiting (sql/008_webhook_notify.sql), so an event committed just after this
+     * pass found the queue empty may have woken nobody. */
+    int64_t most = d->sent > 0 ? LB_WEBHOOK_BUSY_POLL_MS : LB_WEBHOOK_POLL_MS;
+    return ms < most ? ms : most;
 }
 
-static int serve(struct deliverer *d)
+/* A sender's loop: a pass when woken or when its own next pass is due, else a wait of at most
+ * TICK_MS (the stop flag is looked at that often). */
+static void *sender(void *arg)
 {
-    if (d->opt->once)
-        return run_pass(d) == 0 ? 0 : 1;
+    struct deliverer *d = arg;
+    pthread_mutex_lock(&senders.mu);
+    unsigned long seen = senders.wake_gen;
+    pthread_mutex_unlock(&senders.mu);
     int64_t next_pass = 0, backoff = DB_RETRY_MIN_MS;
     while (!stop_signal) {
-        check_listener(d);
+        pthread_mutex_lock(&senders.mu);
+        int woke = senders.wake_gen != seen;
+        seen = senders.wake_gen;
+        pthread_mutex_unlock(&senders.mu);
         int64_t now = lb_monotonic_ms();
-        if (d->wake || now >= next_pass) {
-            d->wake = 0;
+        if (woke || now >= next_pass) {
             int failed = run_pass(d) != 0;
             if (stop_signal)
                 break;
             next_pass = lb_monotonic_ms() + next_pass_in_ms(d, failed, &backoff);
-            continue; /* look at the listener again before sleeping */
+            continue;
         }
         int64_t wait = next_pass - now;
-        sleep_ms(wait < TICK_MS ? wait : TICK_MS);
+        if (wait > TICK_MS)
+            wait = TICK_MS;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)(wait / 1000);
+        until.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&senders.mu);
+        if (senders.wake_gen == seen && !stop_signal)
+            pthread_cond_timedwait(&senders.cv, &senders.mu, &until);
+        pthread_mutex_unlock(&senders.mu);
     }
+    return NULL;
+}
+
+/* The main thread: the listener, the signals; the senders do the work. */
+static int serve(struct deliverer *main_d, struct deliverer *s, int nsenders)
+{
+    if (main_d->opt->once)
+        return run_pass(main_d) == 0 ? 0 : 1;
+    /* the signals go to this thread only */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (int i = 0; i < nsenders; i++)
+        s[i].started = pthread_create(&s[i].thread, NULL, sender, &s[i]) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int running = 0;
+    for (int i = 0; i < nsenders; i++)
+        running += s[i].started;
+    while (!stop_signal && running) {
+        check_listener(main_d);
+        if (main_d->wake) {
+            main_d->wake = 0;
+            wake_senders();
+        }
+        sleep_ms(TICK_MS);
+    }
+    wake_senders(); /* they see the stop flag at once */
+    for (int i = 0; i < nsenders; i++)
+        if (s[i].started)
+            pthread_join(s[i].thread, NULL);
     lb_log(LB_LOG_INFO, "webhooks_stop", "signal=%d", (int)stop_signal);
-    return 0;
+    return running ? 0 : 1;
 }
 
 int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
@@ -323,24 +415,47 @@ int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
     struct lb_db_options dbo = {.conninfo = opt->conninfo,
                                 .connect_timeout_s = opt->connect_timeout_s,
                                 .statement_timeout_ms = 30000,
-                                .listen_channel = NULL};
+                                .listen_channel = NULL,
+                                .unnamed = opt->unnamed};
     struct deliverer d = {.opt = opt, .listen_backoff_ms = DB_RETRY_MIN_MS, .db = lb_db_new(&dbo)};
     if (d.db)
         lb_db_set_statements(d.db, deliverer_catalog);
     if (!opt->once) {
         dbo.listen_channel = LB_WEBHOOK_CHANNEL;
+        if (opt->listen_conninfo && *opt->listen_conninfo) {
+            dbo.conninfo = opt->listen_conninfo; /* LISTEN cannot go through a pooler */
+            dbo.unnamed = 0;
+        }
         d.listen = lb_db_new(&dbo);
         if (d.listen)
             lb_db_set_statements(d.listen, NULL);
     }
+    /* the senders' connections (the main one, d.db, does the passes of --once) */
+    struct deliverer s[LB_WEBHOOK_SENDERS];
+    int nsenders = opt->once ? 0 : LB_WEBHOOK_SENDERS, ok = 1;
+    memset(s, 0, sizeof s);
+    dbo.conninfo = opt->conninfo;
+    dbo.unnamed = opt->unnamed;
+    dbo.listen_channel = NULL;
+    for (int i = 0; i < nsenders; i++) {
+        s[i].opt = opt;
+        s[i].db = lb_db_new(&dbo);
+        if (s[i].db)
+            lb_db_set_statements(s[i].db, deliverer_catalog);
+        else
+            ok = 0;
+    }
     int rc = 1;
-    if (d.db && (opt->once || d.listen)) {
-        lb_log(LB_LOG_INFO, "webhooks_start", "once=%d batch=%d lease_s=%d poll_ms=%d", opt->once,
-               LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S, LB_WEBHOOK_POLL_MS);
-        rc = serve(&d);
+    if (ok && d.db && (opt->once || d.listen)) {
+        lb_log(LB_LOG_INFO, "webhooks_start", "once=%d senders=%d batch=%d lease_s=%d poll_ms=%d",
+               opt->once, opt->once ? 1 : nsenders, LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S,
+               LB_WEBHOOK_POLL_MS);
+        rc = serve(&d, s, nsenders);
     } else {
         lb_log(LB_LOG_ERROR, "webhooks_init_failed", "reason=\"out of memory\"");
     }
+    for (int i = 0; i < nsenders; i++)
+        lb_db_free(s[i].db);
     lb_db_free(d.listen);
     lb_db_free(d.db);
     lb_webhook_http_cleanup();

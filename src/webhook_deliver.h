@@ -7,15 +7,25 @@
 #define LB_WEBHOOK_DELIVER_H
 
 #define LB_WEBHOOK_CHANNEL "leadbook_webhooks"
-#define LB_WEBHOOK_POLL_MS 5000 /* the longest sleep without a NOTIFY */
-#define LB_WEBHOOK_BATCH 4      /* deliveries claimed at a time */
-#define LB_WEBHOOK_LEASE_S 60   /* how long a claim keeps a delivery from other deliverers */
+#define LB_WEBHOOK_POLL_MS 5000     /* the longest sleep without a NOTIFY */
+#define LB_WEBHOOK_BUSY_POLL_MS 300 /* the longest sleep after a pass that delivered anything */
+/* Deliveries claimed at a time: one. A claimed delivery waits for those of its batch before it,
+ * so with more a receiver that hangs for the 10 s timeout would hold back deliveries to other
+ * endpoints that another deliverer could have sent meanwhile (check_webhooks_deliver
+ * test_hang_past_timeout). One claim per delivery costs one short statement. */
+#define LB_WEBHOOK_BATCH 1
+/* Deliveries in flight at once per deliverer (threads, each with its own connection): a hanging
+ * receiver holds one of them; --once sends one at a time. */
+#define LB_WEBHOOK_SENDERS 4
+#define LB_WEBHOOK_LEASE_S 60 /* how long a claim keeps a delivery from other deliverers */
 
 struct lb_webhook_deliver_options {
-    const char *conninfo;    /* libpq conninfo; "" = PG* variables */
-    int connect_timeout_s;   /* of one (re)connect attempt */
-    const char *allow_hosts; /* webhook_allow_hosts */
-    int once;                /* deliver what is due now, then return */
+    const char *conninfo;        /* libpq conninfo; "" = PG* variables */
+    int connect_timeout_s;       /* of one (re)connect attempt */
+    const char *allow_hosts;     /* webhook_allow_hosts */
+    int once;                    /* deliver what is due now, then return */
+    const char *listen_conninfo; /* db_listen: direct to the primary for LISTEN; NULL = conninfo */
+    int unnamed;                 /* db_pool_mode = transaction (lb_db_options) */
 };
 
 /* Runs the deliverer; returns the process exit status: 0 after a stop signal (or, with once,

@@ -27,6 +27,8 @@
 #include "log.h"
 #include "metrics.h"
 
+#define GATE_POLL_MS 20 /* how often a gated worker looks for the master's go */
+
 /* xorshift128+ seeded from the OS: request ids need uniqueness, not secrecy. */
 static uint64_t rng_state[2];
 
@@ -158,6 +160,21 @@ static int stop_requested(int sfd)
     return stop;
 }
 
+/* A gated worker (a reload's): reaches the database, says so in its slot (or why not), and
+ * waits for the master's go, which comes once every worker of its generation is ready. 1 when
+ * let go, 0 when told to stop first (the master gave up on the new generation). */
+static int await_go(struct lb_app *app, struct lb_slot *slot, int sfd)
+{
+    while (!slot->go) {
+        if (!slot->db_ready && lb_app_db_reached(app, slot->db_error, sizeof slot->db_error))
+            slot->db_ready = 1;
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        if (poll(&p, 1, GATE_POLL_MS) > 0 && stop_requested(sfd))
+            return 0;
+    }
+    return 1;
+}
+
 int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *slot, int drain_ms)
 {
     lb_log_reset_pid(); /* a fresh fork: the log's cached pid is the master's */
@@ -181,10 +198,7 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
     int sfd = signalfd(-1, &stop_set, SFD_NONBLOCK | SFD_CLOEXEC);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event sev = {.events = EPOLLIN, .data.fd = sfd};
-    /* EPOLLEXCLUSIVE: a connection wakes one idle worker, as a blocking accept() did */
-    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
-    if (sfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev) != 0 ||
-        epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) != 0) {
+    if (sfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev) != 0) {
         lb_log(LB_LOG_ERROR, "worker_init_failed", "what=epoll reason=\"%s\"", strerror(errno));
         if (ep >= 0)
             close(ep);
@@ -201,6 +215,20 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
     const char *hooks = getenv("LEADBOOK_TEST_HOOKS");
     app.test_hooks = hooks && strcmp(hooks, "1") == 0;
     lb_app_worker_init(&app);
+    char err[sizeof slot->db_error];
+    if (lb_app_db_reached(&app, err, sizeof err))
+        slot->db_ready = 1;
+    int status = 0, serving = 1;
+    if (slot->gated && !await_go(&app, slot, sfd))
+        serving = 0; /* told to stop before it was let go: it accepts nothing */
+    /* the listening socket only now: a gated worker must not be woken for connections.
+     * EPOLLEXCLUSIVE: a connection wakes one idle worker, as a blocking accept() did */
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
+    if (serving && epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) != 0) {
+        lb_log(LB_LOG_ERROR, "worker_init_failed", "what=epoll reason=\"%s\"", strerror(errno));
+        serving = 0;
+        status = 1;
+    }
 
     FCGX_Request r;
     FCGX_InitRequest(&r, -1, 0);
@@ -212,9 +240,9 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
     lb_buf_init(&out);
 
     long served = 0, drained = 0;
-    int status = 0, worker_stop = 0;
+    int worker_stop = 0;
     int64_t drain_start = -1;
-    for (;;) {
+    while (serving) {
         if (worker_stop) {
             /* told to stop: the current request is done. On a socket leadbookd owns, whatever
              * is queued would be reset when it closes: serve it for up to drain_ms (the
@@ -274,6 +302,8 @@ int lb_worker_run(const struct lb_config *cfg, int listen_fd, struct lb_slot *sl
             served++;
             drained += worker_stop;
             slot->requests++;
+            if (!slot->db_ready && lb_app_db_connected_once(&app))
+                slot->db_ready = 1; /* the master's reload compares with it */
         }
         slot->busy = 0;
         if (cfg->max_requests > 0 && served >= cfg->max_requests) {

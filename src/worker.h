@@ -7,11 +7,20 @@
 
 #include "config.h"
 
-/* One slot per worker in memory shared with the master (written by the worker only). */
+/* One slot per worker in memory shared with the master (written by the worker, except gated
+ * and go). */
 struct lb_slot {
     volatile sig_atomic_t busy;  /* 1 while a request is being served */
     volatile int64_t started_ms; /* monotonic ms when the current request was accepted */
     volatile uint64_t requests;  /* requests served by this worker */
+    /* A reload's new workers are gated: they accept nothing until they have reached the
+     * database (db_ready, or db_error says why not) and the master, once every one of the new
+     * generation is ready, lets them all go (API.md "Deadlines": a config that only some
+     * workers could use is never half-applied). Set by the master before the fork: gated, go. */
+    volatile sig_atomic_t gated;
+    volatile sig_atomic_t go;
+    volatile sig_atomic_t db_ready;
+    char db_error[160];
 };
 
 /* Runs the worker until it is told to stop (SIGTERM, SIGQUIT, SIGINT) or has served

@@ -54,3 +54,36 @@ endif
 t_fault_check_stop_SOURCES = t/fault/check_stop.c $(E2E_SUPPORT)
 t_fault_check_stop_CFLAGS = $(FAULT_CFLAGS)
 t_fault_check_stop_LDADD = $(FAULT_LDADD)
+
+# Webhooks under faults (issue 18): a write load, the deliverer killed (SIGKILL) mid-delivery,
+# rolled-back writes, PostgreSQL restarted; every committed change received, none rolled back.
+if HAVE_CHECK
+check_PROGRAMS += t/fault/check_webhooks_fault
+TESTS += t/fault/check_webhooks_fault
+endif
+t_fault_check_webhooks_fault_SOURCES = t/fault/check_webhooks_fault.c t/e2e/whrx.c t/e2e/whrx.h \
+	$(FAULT_SUPPORT)
+t_fault_check_webhooks_fault_CFLAGS = $(FAULT_CFLAGS) -I$(top_srcdir)/t/e2e
+t_fault_check_webhooks_fault_LDADD = $(FAULT_LDADD)
+
+# Overload and faults (issue 13): a reload to an unreachable database (the old pool serves), and
+# writes that would finish after their client gave up (a frozen PostgreSQL, a row lock): rolled
+# back, never committed after a 5xx.
+if HAVE_CHECK
+check_PROGRAMS += t/fault/check_reload_db
+TESTS += t/fault/check_reload_db
+endif
+t_fault_check_reload_db_SOURCES = t/fault/check_reload_db.c $(FAULT_SUPPORT)
+t_fault_check_reload_db_CFLAGS = $(FAULT_CFLAGS)
+t_fault_check_reload_db_LDADD = $(FAULT_LDADD)
+
+# The issue-13 load scenarios at size: a locked booking with 20 and 40 clients (another
+# tenant's worst latency), bursts of 400 concurrent POSTs and wrk -c150 (no 502), and one
+# address holding 2,000 idle connections (a normal client loses nothing).
+if HAVE_CHECK
+check_PROGRAMS += t/fault/check_overload
+TESTS += t/fault/check_overload
+endif
+t_fault_check_overload_SOURCES = t/fault/check_overload.c $(FAULT_SUPPORT)
+t_fault_check_overload_CFLAGS = $(FAULT_CFLAGS)
+t_fault_check_overload_LDADD = $(FAULT_LDADD)

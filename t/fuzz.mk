@@ -96,3 +96,6 @@ EXTRA_DIST += t/fuzz/run t/fuzz/README.md t/fuzz/corpus t/fuzz/regress t/fuzz/ht
 	t/fuzz/json.dict t/fuzz/request.dict t/fuzz/time.dict
 # t/leaks/run: leadbookd under valgrind for 100,000 requests through nginx (no build rules).
 EXTRA_DIST += t/leaks/run t/leaks/load.lua t/leaks/leadbookd.supp
+# t/scale/hosts: three application hosts (network namespaces) behind nginx, one killed under
+# load (no build rules; scripts/test-all runs it).
+EXTRA_DIST += t/scale/hosts t/scale/hosts-load.py

@@ -127,8 +127,14 @@ void lb_api_booking_meeting(struct lb_ctx *ctx)
     const char *raw = lb_request_param(ctx->req, "meetingToken");
     enum lb_status st = LB_NOT_FOUND;
     lb_response_json(ctx->res, 200);
-    if (raw && lb_validate_uuid(raw, token) == 0)
-        st = store_booking_meeting(ctx->app->db, token, &ctx->res->body);
+    if (raw && lb_validate_uuid(raw, token) == 0) {
+        /* a lag-tolerant read (db_read); a token the replica does not know yet may be a booking
+         * made a moment ago: the primary has the last word on a 404 */
+        struct lb_db *db = lb_ctx_read_db(ctx, LB_READ_MEETING);
+        st = store_booking_meeting(db, token, &ctx->res->body);
+        if (lb_ctx_read_retry(ctx, db, st) || (st == LB_NOT_FOUND && db != ctx->app->db))
+            st = store_booking_meeting(ctx->app->db, token, &ctx->res->body);
+    }
     if (st == LB_NOT_FOUND) {
         lb_response_error(ctx->res, 404, "Meeting not found");
         return;

@@ -121,7 +121,10 @@ void lb_api_lead_stats(struct lb_ctx *ctx)
     if (api_check_tenant_query(ctx) != 0 || agent_filter(ctx, agent_id, &agent) != 0)
         return;
     lb_response_json(ctx->res, 200);
-    enum lb_status st = store_lead_stats(ctx->app->db, ctx->tenant_id, agent, &ctx->res->body);
+    struct lb_db *db = lb_ctx_read_db(ctx, LB_READ_STATS); /* lag-tolerant (db_read) */
+    enum lb_status st = store_lead_stats(db, ctx->tenant_id, agent, &ctx->res->body);
+    if (lb_ctx_read_retry(ctx, db, st))
+        st = store_lead_stats(ctx->app->db, ctx->tenant_id, agent, &ctx->res->body);
     if (st != LB_OK)
         api_store_error(ctx, st, "%s", "");
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/sqlvisible.h"
@@ -22,9 +23,11 @@ enum {
 /* clang-format off */
 
 /* The booking, locked, with its agent's current linkExpiryHours and whether it is past its
- * expiry; where: which booking (with the guard of an idempotent variant). */
+ * expiry; where: which booking (with the guard of an idempotent variant). The statements count
+ * their own status changes (sqlcount.h; a reschedule changes no count). */
 #define SQL_CUR(where)                                                                         \
-    "cur AS (SELECT b.*, a.link_expiry_hours AS hours, now() >= b.expires_at AS past "         \
+    "cur AS (SELECT b.*, a.link_expiry_hours AS hours, now() >= b.expires_at AS past, "        \
+    "               " SQL_COUNTED " AS counted "                                               \
     "        FROM bookings b JOIN agents a ON a.tenant_id = b.tenant_id AND a.id = b.agent_id " \
     "        WHERE " where " FOR UPDATE OF b), "
 #define SQL_OPEN(c) "(" c ".status IN ('PENDING', 'CONFIRMED') AND NOT " c ".past)"
@@ -91,6 +94,8 @@ enum {
     "        WHERE b.tenant_id = ok.tenant_id AND b.id = ok.id RETURNING b.*), "               \
     "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, actor) " \
     "       SELECT upd.tenant_id, upd.id, ok.status, upd.status, 'prospect' FROM upd, ok), "   \
+    "okf AS (SELECT tenant_id, id, status AS from_status FROM ok), "                           \
+    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "okf")) "), "                  \
     SQL_PROSPECT_RESP(SQL_PROSPECT_STATUS_REFUSED, not_found)
 
 /* PATCH /bookings/meeting/:token {scheduledAt}: $1 token, $2 when. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/sqlvisible.h"
@@ -27,12 +28,13 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
 
 /* cur locks the row; under READ COMMITTED a waiter gets the row as the previous holder
  * committed it, so the transition is judged on the current status (no lost update). ok is the
- * row only when the transition is allowed; upd/ev then change it and append the history in the
- * same statement. guard is "" or SQL_IDEM_GUARD. */
+ * row only when the transition is allowed; upd/ev/cnt then change it, append the history and
+ * move the statistics count (sqlcount.h) in the same statement. guard is "" or SQL_IDEM_GUARD. */
 #define SQL_SET_STATUS_CTES(guard)                                                             \
-    "cur AS (SELECT * FROM bookings WHERE tenant_id = $1 AND id = $2"                          \
+    "cur AS (SELECT *, " SQL_COUNTED " AS counted FROM bookings "                               \
+    "        WHERE tenant_id = $1 AND id = $2"                                                 \
     SQL_AGENT_EXISTS("bookings") guard " FOR UPDATE), "                                        \
-    "ok AS (SELECT cur.id, cur.status AS from_status FROM cur "                                \
+    "ok AS (SELECT cur.tenant_id, cur.id, cur.status AS from_status FROM cur "                 \
     "       WHERE (cur.status::text, $3::booking_status::text) IN "                            \
     "             (('PENDING', 'CONFIRMED'), ('PENDING', 'COMPLETED'), ('PENDING', 'CANCELLED'), " \
     "              ('PENDING', 'EXPIRED'), ('CONFIRMED', 'COMPLETED'), "                       \
@@ -42,7 +44,8 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
     "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
     "                                   actor, actor_id) "                                     \
     "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, "                        \
-    "              CASE WHEN $4 = 'key' THEN $5::text::uuid END, $4, $5 FROM upd, ok) "
+    "              CASE WHEN $4 = 'key' THEN $5::text::uuid END, $4, $5 FROM upd, ok), "   \
+    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "ok")) ") "
 /* Result: the status found, the booking (new, or as found), changed flag. */
 #define SQL_SET_STATUS                                                                         \
     "WITH " SQL_SET_STATUS_CTES("")                                                            \
@@ -66,25 +69,31 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
     SQL_IDEM_TAIL("$6", "$7", "$8")
 
 /* SKIP LOCKED: rows being changed (or expired by another host) are left to their holder.
- * The update finds its rows by id = ANY(array) so that it uses the primary key whatever the
- * planner guesses for the batch size (a join on the CTE got a hash join over the whole table). */
+ * The update finds its rows by ctid = ANY(array), a TID scan whatever the planner guesses for
+ * the batch size (a join on the CTE got a hash join over the whole table); the rows are locked,
+ * so their ctid cannot change under it. The batch is counted by cnt (sqlcount.h). */
 #define SQL_EXPIRE                                                                             \
-    "WITH due AS (SELECT id, status FROM bookings "                                            \
+    "WITH due AS (SELECT ctid AS tid, tenant_id, id, status AS from_status, "                  \
+    "                    " SQL_COUNTED " AS counted FROM bookings "                            \
     "             WHERE status IN ('PENDING', 'CONFIRMED') AND expires_at <= now() "           \
     SQL_AGENT_EXISTS("bookings")                                                               \
     "             LIMIT $1::int FOR UPDATE SKIP LOCKED), "                                     \
     "upd AS (UPDATE bookings b SET status = 'EXPIRED', updated_at = now() "                    \
-    "        WHERE b.id = ANY (ARRAY(SELECT id FROM due)) RETURNING b.tenant_id, b.id), "      \
+    "        WHERE b.ctid = ANY (ARRAY(SELECT tid FROM due)) "                                 \
+    "        RETURNING b.tenant_id, b.id, b.agent_id, b.status), "                             \
     "ev AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, actor) " \
-    "       SELECT upd.tenant_id, upd.id, due.status, 'EXPIRED', 'system' "                    \
-    "       FROM upd JOIN due USING (id)) "                                                    \
+    "       SELECT upd.tenant_id, upd.id, due.from_status, 'EXPIRED', 'system' "               \
+    "       FROM upd JOIN due ON due.tenant_id = upd.tenant_id AND due.id = upd.id), "         \
+    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "due")) ") "                   \
     "SELECT count(*) FROM upd"
 /* clang-format on */
 
+/* one_waiter (db.h): a booking held by a stuck transaction ties up one worker, not all. */
 static const struct lb_db_stmt stmts[] = {
     [BOOKING_MEETING] = {"booking_meeting", SQL_MEETING, 1},
-    [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 5},
-    [BOOKING_SET_STATUS_IDEM] = {"booking_set_status_idem", SQL_SET_STATUS_IDEM, 9},
+    [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 5, .one_waiter = 1},
+    [BOOKING_SET_STATUS_IDEM] = {"booking_set_status_idem", SQL_SET_STATUS_IDEM, 9,
+                                 .one_waiter = 1},
     [BOOKING_EXPIRE] = {"booking_expire", SQL_EXPIRE, 1},
 };
 

@@ -8,6 +8,7 @@
 #include "store/keys.h"
 #include "store/leads.h"
 #include "store/metrics.h"
+#include "store/replica.h"
 #include "store/tenants.h"
 #include "store/webhooks.h"
 
@@ -22,5 +23,6 @@ const struct lb_db_stmt_set *const lb_db_catalog[] = {
     &store_health_statements,
     &store_webhooks_statements,
     &store_metrics_statements,
+    &store_replica_statements, /* db_read: the replay lag measurement */
     NULL,
 };

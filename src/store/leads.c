@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/leadjson.h"
+#include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/sqlvisible.h"
@@ -27,11 +29,12 @@ enum {
 /* SQL laid out for reading as SQL, not reflowed: */
 /* clang-format off */
 /* One statement: the agent must be in the tenant (else no row at all); the booking's insert
- * reads the lead's row from the CTE, so a failure anywhere rolls back both. guard is "" or
- * SQL_IDEM_GUARD. */
+ * reads the lead's row from the CTE, so a failure anywhere rolls back both. It counts its own
+ * lead and booking in the statistics counters (nl, nb; sqlcount.h), and a's SQL_COUNTED tells
+ * the counting triggers of sql/002 to skip it. guard is "" or SQL_IDEM_GUARD. */
 #define SQL_LEAD_CREATE_CTES(agent_filter, guard)                                              \
-    "a AS (SELECT tenant_id, id, link_expiry_hours FROM agents "                               \
-    "      WHERE " agent_filter guard "), "                                                    \
+    "a AS MATERIALIZED (SELECT tenant_id, id, link_expiry_hours, " SQL_COUNTED " AS counted "  \
+    "      FROM agents WHERE " agent_filter guard "), "                                        \
     "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
     "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \
     "b AS (INSERT INTO bookings (tenant_id, lead_id, agent_id, scheduled_at, status, expires_at) " \
@@ -41,7 +44,9 @@ enum {
     "e AS (INSERT INTO booking_events (tenant_id, booking_id, from_status, to_status, key_id, " \
     "                                  actor, actor_id) "                                      \
     "      SELECT b.tenant_id, b.id, NULL, b.status, "                                         \
-    "             CASE WHEN $6 = 'key' THEN $7::text::uuid END, $6, $7 FROM b) "
+    "             CASE WHEN $6 = 'key' THEN $7::text::uuid END, $6, $7 FROM b), "           \
+    "nl AS (" SQL_COUNT_LEADS("SELECT tenant_id, agent_id, 1 FROM l") "), "                  \
+    "nb AS (" SQL_COUNT_BOOKINGS("SELECT tenant_id, agent_id, status, 1 FROM b") ") "
 #define SQL_LEAD_CREATE_JSON                                                                   \
     "json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b")      \
     ", 'meetingToken', b.meeting_token)"
@@ -56,21 +61,18 @@ enum {
     "                UNION ALL SELECT 404, $11 WHERE NOT EXISTS (SELECT 1 FROM a))"            \
     SQL_IDEM_TAIL("$8", "$9", "$10")
 
-/* A page: limit + 1 rows by the index order, numbered; the first `limit` are shown, the extra
- * one only says that more follow; the cursor is the key of row number `limit`. No cursor =
- * start above every key ('infinity'). */
+/* A page: limit + 1 leads by the index order, each with its agent and bookings, one row per
+ * booking (store/leadjson.h builds the JSON in leadbookd); the first `limit` leads are shown,
+ * the extra one only says that more follow; the cursor is the key of the last lead shown. No
+ * cursor = start above every key ('infinity'). */
 #define SQL_LEAD_PAGE(filter)                                                                  \
-    "WITH page AS (SELECT l.*, row_number() OVER (ORDER BY l.created_at DESC, l.id DESC) AS rn " \
-    "  FROM leads l WHERE l.tenant_id = $1 " filter SQL_AGENT_LIVE("l", "$1")                 \
-    "  AND (l.created_at, l.id) < (COALESCE('epoch'::timestamptz + $3::bigint * interval "     \
+    "SELECT " SQL_LEAD_ROW_COLS " "                                                            \
+    "FROM (SELECT l.* FROM leads l WHERE l.tenant_id = $1 " filter SQL_AGENT_LIVE("l", "$1")  \
+    "      AND (l.created_at, l.id) < (COALESCE('epoch'::timestamptz + $3::bigint * interval " \
     "'1 microsecond', 'infinity'), COALESCE($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')) " \
-    "  ORDER BY l.created_at DESC, l.id DESC LIMIT $5::int + 1) "                              \
-    "SELECT COALESCE(json_agg(" SQL_LEAD_FULL_JSON("p") " ORDER BY p.rn) "                     \
-    "         FILTER (WHERE p.rn <= $5::int), '[]'::json), "                                   \
-    "  count(*) > $5::int, "                                                                   \
-    "  max((extract(epoch FROM p.created_at) * 1000000)::bigint) FILTER (WHERE p.rn = $5::int), " \
-    "  max(p.id::text) FILTER (WHERE p.rn = $5::int) "                                         \
-    "FROM page p"
+    "      ORDER BY l.created_at DESC, l.id DESC LIMIT $5::int + 1) p"                         \
+    SQL_LEAD_ROW_JOINS                                                                         \
+    "ORDER BY p.created_at DESC, p.id DESC, b.created_at, b.id"
 
 /* Statistics per API.md: expired = EXPIRED, or PENDING/CONFIRMED with now() >= expiresAt
  * (COMPLETED/CANCELLED never); upcoming = PENDING, in the future and not expired;
@@ -78,7 +80,9 @@ enum {
  * Not a scan of the tenant (sql/002_stats_counters.sql): the per-status counts come from the
  * counter tables; from the rows only the open bookings already due (index ranges bounded by
  * the expiry sweep):
- *   expired  = EXPIRED + open with expires_at <= now()
+ *   expired  = EXPIRED + open with expires_at <= now()  (then also scheduled_at < now(), as
+ *              expires_at > scheduled_at: a range of the tenant's bookings_open_due, sql/006;
+ *              "IS TRUE" keeps the sweep's cross-tenant index on expires_at out of it)
  *   upcoming = PENDING - PENDING with scheduled_at <= now()  (expires_at > scheduled_at, so a
  *              PENDING booking past expiry is also past its time) */
 #define SQL_LEAD_STATS(filter)                                                                 \
@@ -92,8 +96,8 @@ enum {
     "  COALESCE(sum(n) FILTER (WHERE status = 'CANCELLED'), 0)::bigint AS cancelled "          \
     "  FROM stats_booking_counts c WHERE tenant_id = $1 " filter SQL_AGENT_LIVE("c", "$1") "), " \
     "o AS (SELECT count(*) AS n FROM bookings b WHERE tenant_id = $1 " filter                  \
-    "      AND status IN ('PENDING', 'CONFIRMED') AND expires_at <= now()"                     \
-    SQL_AGENT_LIVE("b", "$1") "), "                                                            \
+    "      AND status IN ('PENDING', 'CONFIRMED') AND scheduled_at < now() "                   \
+    "      AND (expires_at <= now()) IS TRUE" SQL_AGENT_LIVE("b", "$1") "), "                  \
     "d AS (SELECT count(*) AS n FROM bookings b WHERE tenant_id = $1 " filter                  \
     "      AND status = 'PENDING' AND scheduled_at <= now()" SQL_AGENT_LIVE("b", "$1") ") "      \
     "SELECT json_build_object('totalLeads', l.n, 'total', l.n, 'upcoming', c.pending - d.n, "  \
@@ -115,8 +119,9 @@ static const struct lb_db_stmt stmts[] = {
     [LEAD_LIST] = {"lead_list", SQL_LEAD_PAGE("AND $2::uuid IS NULL"), 5},
     [LEAD_LIST_AGENT] = {"lead_list_agent", SQL_LEAD_PAGE("AND l.agent_id = $2"), 5},
     [LEAD_GET] = {"lead_get",
-                  "SELECT " SQL_LEAD_FULL_JSON("l") " FROM leads l "
-                  "WHERE l.tenant_id = $1 AND l.id = $2" SQL_AGENT_EXISTS("l"),
+                  "SELECT " SQL_LEAD_ROW_COLS " FROM leads p" SQL_LEAD_ROW_JOINS
+                  "WHERE p.tenant_id = $1 AND p.id = $2" SQL_AGENT_EXISTS("p")
+                  "ORDER BY b.created_at, b.id",
                   2},
     [LEAD_STATS] = {"lead_stats", SQL_LEAD_STATS(""), 1},
     [LEAD_STATS_AGENT] = {"lead_stats_agent", SQL_LEAD_STATS("AND agent_id = $2"), 2},
@@ -172,12 +177,25 @@ enum lb_status store_lead_list(struct lb_db *db, const char *tenant_id, const ch
     enum lb_status s = lb_db_exec(db, &stmts[agent_id ? LEAD_LIST_AGENT : LEAD_LIST], 5, v, &res);
     if (s != LB_OK)
         return s;
-    s = store_append(out, PQgetvalue(res, 0, 0));
-    if (s == LB_OK && PQgetvalue(res, 0, 1)[0] == 't' && !PQgetisnull(res, 0, 2)) {
-        *has_more = 1;
-        next->created_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-        snprintf(next->id, sizeof next->id, "%s", PQgetvalue(res, 0, 3));
+    s = store_append(out, "[");
+    int row = 0, shown = 0, last = -1;
+    while (s == LB_OK && row < PQntuples(res)) {
+        if (shown == limit) { /* the extra lead: more follow, after the last one shown */
+            *has_more = 1;
+            next->created_us = store_lead_created_us(res, last);
+            snprintf(next->id, sizeof next->id, "%s", PQgetvalue(res, last, 0));
+            if (next->created_us < 0)
+                s = LB_INTERNAL;
+            break;
+        }
+        last = row;
+        if (shown++ > 0)
+            s = store_append(out, ",");
+        if (s == LB_OK)
+            s = store_lead_json(res, &row, out);
     }
+    if (s == LB_OK)
+        s = store_append(out, "]");
     PQclear(res);
     return s;
 }
@@ -186,7 +204,14 @@ enum lb_status store_lead_get(struct lb_db *db, const char *tenant_id, const cha
                               struct lb_buf *out)
 {
     const char *v[] = {tenant_id, lead_id};
-    return store_exec_json(db, &stmts[LEAD_GET], 2, v, out);
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[LEAD_GET], 2, v, &res);
+    if (s != LB_OK)
+        return s;
+    int row = 0;
+    s = PQntuples(res) == 0 ? LB_NOT_FOUND : store_lead_json(res, &row, out);
+    PQclear(res);
+    return s;
 }
 
 enum lb_status store_lead_stats(struct lb_db *db, const char *tenant_id, const char *agent_id,

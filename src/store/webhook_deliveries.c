@@ -202,3 +202,8 @@ enum lb_status store_whd_next_due(struct lb_db *db, double *seconds, int *none)
     PQclear(res);
     return LB_OK;
 }
+
+enum lb_status store_whd_session(struct lb_db *db)
+{
+    return lb_db_exec_script(db, "SET synchronous_commit TO off");
+}

@@ -63,5 +63,12 @@ enum lb_status store_whd_release(struct lb_db *db, const struct store_whd_item *
 /* Seconds until the earliest pending delivery is due (<= 0: due now); *none = 1 when there is
  * none. */
 enum lb_status store_whd_next_due(struct lb_db *db, double *seconds, int *none);
+/* The deliverer's session setting, once per connection: its commits do not wait for the WAL
+ * flush (synchronous_commit off). What a crash of PostgreSQL may then lose is a claim or a
+ * result of the last few hundred milliseconds: the delivery falls due again and is sent again,
+ * which at-least-once delivery allows; never an event (the outbox is written by the changes'
+ * own transactions). Not for a connection through a transaction pooler, where a session
+ * setting would reach other clients. */
+enum lb_status store_whd_session(struct lb_db *db);
 
 #endif

@@ -274,6 +274,73 @@ START_TEST(t_kill_worker_counters_survive)
 }
 END_TEST
 
+/* GET /metrics of another stack (no access-log lookup): the text, the caller's to free. */
+static char *scrape_port(int port)
+{
+    struct httpc_resp r;
+    ck_assert_int_eq(httpc(port, "GET", "/metrics", NULL, NULL, 0, &r, 10000), 200);
+    char err[512];
+    ck_assert_msg(promtext_check(r.body, err, sizeof err) == 0, "%s", err);
+    char *text = strdup(r.body);
+    httpc_free(&r);
+    return text;
+}
+
+/* Counters are the pool's, not the worker's: in a pool whose workers exit after 20 requests
+ * (max_requests) and are replaced, N requests spread over several generations of workers are
+ * all counted, exactly, and so are the recycles. */
+START_TEST(t_counters_survive_recycle)
+{
+    enum { MAXREQ = 20, N_OK = 90, N_401 = 30 };
+    struct stack s2;
+    memset(&s2, 0, sizeof s2);
+    const char *extra[] = {"workers = 2", "max_requests = 20", NULL};
+    ck_assert_int_eq(e2e_stack_start(&s2, extra), 0);
+    pid_t first[8];
+    ck_assert_int_eq(stack_workers(&s2, first, 8), 2);
+
+    char *before = scrape_port(s2.port);
+    for (int i = 0; i < N_OK + N_401; i++) {
+        struct httpc_resp r;
+        int want = i % 4 == 3 ? 401 : 200;
+        /* a bad key: the application's 401 (nginx answers a missing one itself) */
+        int st =
+            httpc(s2.port, "GET", want == 401 ? "/leads" : "/healthz",
+                  want == 401 ? "Authorization: Bearer lbk_nope\r\n" : NULL, NULL, 0, &r, 10000);
+        httpc_free(&r);
+        ck_assert_msg(st == want, "request %d: %d, want %d", i, st, want);
+    }
+    /* the last worker to exit is replaced before its successor counts anything */
+    stack_sleep_ms(300);
+    char *after = scrape_port(s2.port);
+    pid_t now[8];
+    int m = stack_workers(&s2, now, 8);
+    ck_assert_int_eq(m, 2);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(!contains(now, m, first[i]), "worker %d was not recycled", (int)first[i]);
+
+    ck_assert_double_eq(
+        delta(before, after, REQ "{route=\"/healthz\",method=\"GET\",status=\"200\"}"), N_OK);
+    ck_assert_double_eq(
+        delta(before, after, REQ "{route=\"/leads\",method=\"GET\",status=\"401\"}"), N_401);
+    ck_assert_double_eq(
+        delta(before, after, "leadbook_http_request_duration_seconds_count{route=\"/healthz\"}"),
+        N_OK);
+    ck_assert_double_eq(
+        delta(before, after, "leadbook_http_request_duration_seconds_count{route=\"/leads\"}"),
+        N_401);
+    /* 122 requests with the two scrapes, 20 per worker: at least 5 recycles, none a crash */
+    double recycled = delta(before, after, "leadbook_worker_restarts_total{cause=\"recycle\"}");
+    printf("metrics: %d requests, %g workers recycled\n", N_OK + N_401 + 2, recycled);
+    ck_assert_msg(recycled >= (N_OK + N_401 + 2) / MAXREQ - 1, "only %g recycles", recycled);
+    ck_assert_double_eq(delta(before, after, "leadbook_worker_restarts_total{cause=\"crash\"}"), 0);
+    ck_assert_double_eq(v(after, "leadbook_workers_alive"), 2);
+    free(before);
+    free(after);
+    stack_stop(&s2);
+}
+END_TEST
+
 START_TEST(t_no_raw_ids_or_tokens)
 {
     struct e2e_tenant t;
@@ -409,6 +476,7 @@ int main(void)
     tcase_add_test(tc, t_no_raw_ids_or_tokens);
     tcase_add_test(tc, t_non_local_refused);
     tcase_add_test(tc, t_kill_worker_counters_survive);
+    tcase_add_test(tc, t_counters_survive_recycle);
     suite_add_tcase(s, tc);
     return e2e_main("metrics", s);
 }

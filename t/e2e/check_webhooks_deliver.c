@@ -534,6 +534,205 @@ START_TEST(test_sigterm_idle_prompt)
 }
 END_TEST
 
+/* How many recorded requests have this target and webhook-id. */
+static int received(const char *target, const char *event)
+{
+    struct whrx_req *r = calloc(1, sizeof *r);
+    ck_assert_ptr_nonnull(r);
+    int n = 0;
+    for (int i = 0; i < whrx_count(); i++) {
+        whrx_get(i, r);
+        n += strcmp(r->target, target) == 0 && strcmp(whrx_header(r, "webhook-id"), event) == 0;
+    }
+    free(r);
+    return n;
+}
+
+/* The ms=N of the deliverer's webhook_failed line for event, -1 if none. */
+static long failed_ms(const char *path, const char *event)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    long ms = -1;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "event=webhook_failed") && strstr(line, event) && strstr(line, " ms="))
+            ms = atol(strstr(line, " ms=") + 4);
+    fclose(f);
+    return ms;
+}
+
+/* The receiver is down (connections refused) for a while, then up again at the same address:
+ * the refusal is recorded on attempt 1, and the real retry (5 s +- 10 %, not hastened here)
+ * delivers it. */
+START_TEST(test_receiver_down_then_up)
+{
+    char ep[37], ev[37], err[300], log[64];
+    endpoint("/back", ep);
+    int port = whrx_port();
+    whrx_stop(); /* nothing listens on the port now */
+    snprintf(log, sizeof log, "/tmp/whd-down-%ld.log", (long)getpid());
+    pid_t pid = spawn(conf_allow, log);
+    for (int i = 0; i < 100 && !log_has(log, "event=db_connected"); i++)
+        usleep(50 * 1000);
+    booking(ev);
+    const char *q_failed = "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                           "AND attempt = 1 AND status = 'failed' AND response_status IS NULL";
+    for (int i = 0; i < 150 && sql_long(q_failed, ep) == 0; i++)
+        usleep(20 * 1000);
+    int64_t failed_at = lb_monotonic_ms();
+    ck_assert_int_eq(sql_long(q_failed, ep), 1);
+    sql_value(err, sizeof err,
+              "SELECT error FROM webhook_deliveries WHERE endpoint_id = $1 AND attempt = 1", ep);
+    ck_assert_msg(strcasestr(err, "connect") != NULL, "error \"%s\"", err);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                              "AND attempt = 2 AND status = 'pending'",
+                              ep),
+                     1);
+    usleep(1500 * 1000); /* down a while longer */
+    whrx_start_on(port);
+    for (int i = 0; i < 200 && whrx_count() < 1; i++)
+        usleep(25 * 1000);
+    long waited = (long)(lb_monotonic_ms() - failed_at);
+    ck_assert_int_eq(whrx_count(), 1);
+    ck_assert_msg(waited > 4000 && waited < 7500, "delivered %ld ms after the refusal", waited);
+    ck_assert_int_eq(received("/back", ev), 1);
+    usleep(200 * 1000); /* its result is written just after the answer */
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                              "AND attempt = 2 AND status = 'delivered' AND response_status = 200",
+                              ep),
+                     1);
+    long ms = 0;
+    ck_assert_int_eq(stop(pid, 5000, &ms), 0);
+    unlink(log);
+}
+END_TEST
+
+/* A receiver that hangs past the timeout: the attempt is given up after 10 s (the shipped
+ * LB_WEBHOOK_TIMEOUT_MS: there is no knob, so this is the default), recorded as a timeout and
+ * retried. Meanwhile the other endpoint's deliveries go out, from the same deliverer: it sends
+ * with several threads, one delivery claimed by each, so the hanging receiver holds only one. */
+START_TEST(test_hang_past_timeout)
+{
+    char hang[37], quick[37], ev1[37], ev2[37], ev3[37], err[300], log1[64];
+    endpoint("/hang", hang);
+    endpoint("/quick", quick);
+    whrx_hang("/hang", 12000);
+    snprintf(log1, sizeof log1, "/tmp/whd-hang-a-%ld.log", (long)getpid());
+    pid_t a = spawn(conf_allow, log1);
+    for (int i = 0; i < 100 && !log_has(log1, "event=db_connected"); i++)
+        usleep(50 * 1000);
+    booking(ev1); /* one delivery to each endpoint */
+    /* from now on only the quick endpoint hears of new bookings */
+    sql_exec("UPDATE webhook_endpoints SET events = ARRAY['booking.status_changed'] "
+             "WHERE id = $1",
+             hang);
+    for (int i = 0; i < 150 && received("/hang", ev1) == 0; i++)
+        usleep(20 * 1000);
+    ck_assert_int_eq(received("/hang", ev1), 1);
+    int64_t hung_at = lb_monotonic_ms();
+    booking(ev2);
+    booking(ev3);
+    for (int i = 0; i < 300 && (received("/quick", ev1) + received("/quick", ev2) +
+                                received("/quick", ev3)) < 3;
+         i++)
+        usleep(20 * 1000);
+    long meanwhile = (long)(lb_monotonic_ms() - hung_at);
+    ck_assert_int_eq(received("/quick", ev1), 1);
+    ck_assert_int_eq(received("/quick", ev2), 1);
+    ck_assert_int_eq(received("/quick", ev3), 1);
+    ck_assert_msg(meanwhile < 5000, "the other deliveries waited %ld ms for the hanging one",
+                  meanwhile);
+
+    const char *q_timeout = "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                            "AND attempt = 1 AND status = 'failed' AND response_status IS NULL";
+    for (int i = 0; i < 300 && sql_long(q_timeout, hang) == 0; i++)
+        usleep(50 * 1000);
+    long gave_up = (long)(lb_monotonic_ms() - hung_at);
+    ck_assert_int_eq(sql_long(q_timeout, hang), 1);
+    sql_value(err, sizeof err,
+              "SELECT error FROM webhook_deliveries WHERE endpoint_id = $1 AND attempt = 1", hang);
+    ck_assert_msg(strcasestr(err, "timed out") != NULL, "error \"%s\"", err);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                              "AND attempt = 2 AND status = 'pending' AND next_attempt_at "
+                              "BETWEEN now() + interval '3 s' AND now() + interval '5.6 s'",
+                              hang),
+                     1);
+    long took = failed_ms(log1, ev1);
+    ck_assert_msg(took >= 9900 && took < 11000, "gave up after %ld ms (10 s wanted)", took);
+    ck_assert_msg(gave_up < 11500, "the failure was recorded %ld ms after the hang", gave_up);
+    long ms = 0;
+    ck_assert_int_eq(stop(a, 5000, &ms), 0); /* before attempt 2 is due (and hangs again) */
+    unlink(log1);
+}
+END_TEST
+
+/* Notifications on leadbook_webhooks that pg has received so far. */
+static int notifications(PGconn *pg)
+{
+    ck_assert_int_eq(PQconsumeInput(pg), 1);
+    int n = 0;
+    PGnotify *nf;
+    while ((nf = PQnotifies(pg)) != NULL) {
+        n += strcmp(nf->relname, "leadbook_webhooks") == 0;
+        PQfreemem(nf);
+    }
+    return n;
+}
+
+/* The outbox trigger NOTIFYs only when no due delivery is waiting (sql/008_webhook_notify.sql:
+ * a NOTIFY serialises commits); the deliverer still takes an event committed while one waits,
+ * within its busy-poll interval of a pass. */
+START_TEST(test_notify_only_when_idle)
+{
+    char ep[37], ev1[37], ev2[37], ev3[37], log[64];
+    endpoint("/idle", ep);
+    PGconn *pg = PQconnectdb(pgtest_conninfo());
+    ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+    PQclear(PQexec(pg, "LISTEN leadbook_webhooks"));
+    booking(ev1); /* nothing due before it: notifies */
+    usleep(100 * 1000);
+    ck_assert_int_eq(notifications(pg), 1);
+    booking(ev2); /* ev1's delivery is due and unclaimed: no NOTIFY */
+    usleep(100 * 1000);
+    ck_assert_int_eq(notifications(pg), 0);
+    /* a delivery due later (a retry) does not count */
+    sql_exec("UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' "
+             "WHERE endpoint_id = $1 AND status = 'pending'",
+             ep);
+    booking(ev3);
+    usleep(100 * 1000);
+    ck_assert_int_eq(notifications(pg), 1);
+    PQfinish(pg);
+
+    /* the deliverer, busy with a slow receiver, takes events whose commit woke nobody */
+    sql_exec("UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL "
+             "WHERE endpoint_id = $1 AND status = 'pending'",
+             ep);
+    whrx_delay(400);
+    snprintf(log, sizeof log, "/tmp/whd-idle-%ld.log", (long)getpid());
+    pid_t pid = spawn(conf_allow, log);
+    for (int i = 0; i < 100 && !log_has(log, "event=db_connected"); i++)
+        usleep(50 * 1000);
+    usleep(300 * 1000);
+    int64_t t0 = lb_monotonic_ms();
+    for (int i = 0; i < 5; i++) {
+        booking(NULL);
+        usleep(150 * 1000);
+    }
+    for (int i = 0; i < 200 && whrx_count() < 5; i++)
+        usleep(20 * 1000);
+    long took = (long)(lb_monotonic_ms() - t0);
+    ck_assert_int_eq(whrx_count(), 5);
+    /* 5 x 400 ms of answers, plus at most one busy-poll wait, never the 5 s poll */
+    ck_assert_msg(took < 3500, "5 deliveries took %ld ms", took);
+    long ms = 0;
+    ck_assert_int_eq(stop(pid, 5000, &ms), 0);
+    unlink(log);
+}
+END_TEST
+
 /* (Outside any test: no ck_assert here.) */
 static int write_conf(char *path, size_t len, const char *name, const char *body)
 {
@@ -570,6 +769,9 @@ int main(void)
     tcase_add_test(tc, test_two_deliverers_once_each);
     tcase_add_test(tc, test_service_notify_sigterm);
     tcase_add_test(tc, test_sigterm_idle_prompt);
+    tcase_add_test(tc, test_receiver_down_then_up);
+    tcase_add_test(tc, test_hang_past_timeout);
+    tcase_add_test(tc, test_notify_only_when_idle);
     suite_add_tcase(s, tc);
     int rc = pgtest_run_suite(s);
     unlink(conf_allow);

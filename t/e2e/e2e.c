@@ -19,6 +19,36 @@ const char *e2e_conninfo(void)
     return conninfo;
 }
 
+/* Copies lines to out (NULL-terminated) and adds, from the environment of t/scale's scripts:
+ * LEADBOOK_TEST_PGBOUNCER="host=... port=..." (a PgBouncer in transaction pooling in front of
+ * the cluster): db through it, db_pool_mode = transaction, db_listen direct;
+ * LEADBOOK_TEST_REPLICA="host=... port=..." (a streaming standby of the cluster): db_read. */
+static int scale_lines(const char **lines, const char **out, int max, char buf[3][1200])
+{
+    int n = 0;
+    for (; n < max - 5 && lines[n]; n++)
+        out[n] = lines[n];
+    const char *db = strstr(conninfo, "dbname=");
+    const char *pgb = getenv("LEADBOOK_TEST_PGBOUNCER"), *rep = getenv("LEADBOOK_TEST_REPLICA");
+    if ((pgb || rep) && !db) {
+        fprintf(stderr, "e2e: no dbname in %s\n", conninfo);
+        return -1;
+    }
+    if (pgb && *pgb) {
+        snprintf(buf[0], sizeof buf[0], "db = %s user=postgres %s", pgb, db);
+        snprintf(buf[1], sizeof buf[1], "db_listen = %s", conninfo);
+        out[n++] = buf[0];
+        out[n++] = buf[1];
+        out[n++] = "db_pool_mode = transaction";
+    }
+    if (rep && *rep) {
+        snprintf(buf[2], sizeof buf[2], "db_read = %s user=postgres %s", rep, db);
+        out[n++] = buf[2];
+    }
+    out[n] = NULL;
+    return 0;
+}
+
 int e2e_main(const char *prog, Suite *suite)
 {
     conninfo = pgtest_setup(prog);
@@ -38,7 +68,14 @@ int e2e_main(const char *prog, Suite *suite)
         return EXIT_FAILURE;
     }
     lines[3 + n] = NULL;
-    if (stack_start(&e2e_stack, lines) != 0) {
+    /* t/scale/pgbouncer and t/scale/replica run the suites beyond one database server */
+    char scale[3][1200];
+    const char *lines_scale[16];
+    if (scale_lines(lines, lines_scale, 16, scale) != 0) {
+        pgtest_teardown();
+        return EXIT_FAILURE;
+    }
+    if (stack_start(&e2e_stack, lines_scale) != 0) {
         fprintf(stderr, "%s: the stack did not start\n", prog);
         pgtest_teardown();
         return EXIT_FAILURE;
@@ -51,6 +88,18 @@ int e2e_main(const char *prog, Suite *suite)
     e2e_jwt_teardown();
     pgtest_teardown();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int e2e_stack_start(struct stack *s, const char *const *extra)
+{
+    char dbline[1200];
+    snprintf(dbline, sizeof dbline, "db = %s", conninfo);
+    const char *lines[24] = {dbline, "workers = 4", "webhook_allow_hosts = 127.0.0.1 localhost"};
+    int n = 3;
+    for (const char *const *l = extra; l && *l && n < 23; l++)
+        lines[n++] = *l;
+    lines[n] = NULL;
+    return stack_start(s, lines);
 }
 
 TCase *e2e_tcase(const char *name, double timeout_s)

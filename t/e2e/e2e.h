@@ -37,6 +37,11 @@ const char *e2e_conninfo(void);
 /* Sets up the database and the stack, runs the suite (CK_NORMAL), tears everything down.
  * Returns the exit status for main. */
 int e2e_main(const char *prog, Suite *suite);
+/* Starts another stack on the program's database: the lines e2e_main gives its own (the
+ * database, 4 workers, the loopback webhook hosts) then extra ("key = value", NULL-terminated;
+ * a later line overrides an earlier one), e.g. "max_requests = 20" for a pool that recycles its
+ * workers. 0, or -1 with a message. The caller stack_stop()s it. */
+int e2e_stack_start(struct stack *s, const char *const *extra);
 /* A TCase with a generous timeout. */
 TCase *e2e_tcase(const char *name, double timeout_s);
 

@@ -17,7 +17,7 @@
 
 #include "net_check.h"
 
-#define MAX_REQS 64
+#define MAX_REQS 2048 /* the fault scenario records several hundred */
 
 static struct {
     int fd, port;
@@ -28,6 +28,8 @@ static struct {
     int n, conns;
     int script[16], nscript;
     int delay_ms;
+    char hang_prefix[64]; /* requests whose target starts with it wait hang_ms */
+    int hang_ms;
 } rx = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void parse_head(char *head, struct whrx_req *r)
@@ -94,6 +96,8 @@ static void *serve_conn(void *arg)
         rx.reqs[rx.n++] = r;
     int status = rx.nscript ? rx.script[i < rx.nscript ? i : rx.nscript - 1] : 200;
     int delay = rx.delay_ms;
+    if (rx.hang_prefix[0] && strncmp(r.target, rx.hang_prefix, strlen(rx.hang_prefix)) == 0)
+        delay = rx.hang_ms;
     pthread_mutex_unlock(&rx.mu);
     if (delay)
         usleep((useconds_t)delay * 1000);
@@ -141,11 +145,22 @@ static void *accept_loop(void *arg)
 
 void whrx_start(void)
 {
-    rx.n = rx.conns = rx.nscript = rx.delay_ms = 0;
+    rx.n = rx.conns = 0;
+    whrx_start_on(0);
+}
+
+void whrx_start_on(int port)
+{
+    rx.nscript = rx.delay_ms = rx.hang_ms = 0;
+    rx.hang_prefix[0] = '\0';
     rx.stop = 0;
     rx.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(rx.fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1;
+    setsockopt(rx.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((unsigned short)port)};
     socklen_t alen = sizeof a;
     ck_assert_int_eq(bind(rx.fd, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(listen(rx.fd, 64), 0);
@@ -172,6 +187,14 @@ void whrx_script(int n, const int *statuses)
     pthread_mutex_lock(&rx.mu);
     rx.nscript = n < 16 ? n : 16;
     memcpy(rx.script, statuses, sizeof(int) * (size_t)rx.nscript);
+    pthread_mutex_unlock(&rx.mu);
+}
+
+void whrx_hang(const char *prefix, int ms)
+{
+    pthread_mutex_lock(&rx.mu);
+    snprintf(rx.hang_prefix, sizeof rx.hang_prefix, "%s", prefix);
+    rx.hang_ms = ms;
     pthread_mutex_unlock(&rx.mu);
 }
 

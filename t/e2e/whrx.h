@@ -18,11 +18,17 @@ struct whrx_req {
 };
 
 void whrx_start(void);
+/* Listens again on port (0: an ephemeral one) keeping what was recorded: a receiver that was
+ * down (whrx_stop: connections refused) comes back at the same address. */
+void whrx_start_on(int port);
 void whrx_stop(void);
 int whrx_port(void);
 /* Request i is answered with statuses[min(i, n - 1)] (default: 200); a 3xx carries a Location
  * to this receiver's /elsewhere. */
 void whrx_script(int n, const int *statuses);
+/* Requests whose target starts with prefix wait ms before their answer (a hanging receiver);
+ * the others are answered as usual meanwhile. */
+void whrx_hang(const char *prefix, int ms);
 /* Every answer waits this long first. */
 void whrx_delay(int ms);
 int whrx_count(void);       /* requests recorded */

@@ -1,7 +1,8 @@
 /* check_deadlines: bounded waits (API.md "Deadlines", Health). A booking row held FOR UPDATE by
  * a stuck session: changing it answers 409 "Booking … is being changed, retry" with Retry-After
- * after about lock_timeout (2 s), not after the statement timeout, and another tenant's request
- * meanwhile is not delayed by it. A read-only database (what a standby says after a failover):
+ * after about lock_timeout (2 s), not after the statement timeout (and at once for a request that
+ * finds another already waiting for that row), and another tenant's request meanwhile is not
+ * delayed by it. A read-only database (what a standby says after a failover):
  * writes answer 503 with Retry-After (not 500), reads keep working, /readyz says 503 until
  * writes are accepted again. A frozen PostgreSQL (SIGSTOP): a request gives up at
  * statement_timeout + the margin and answers 503, instead of hanging until the watchdog. A
@@ -98,13 +99,14 @@ START_TEST(t_row_lock_is_bounded)
             long ms = (long)((fenv_now_us() - t0) / 1000);
             char ra[8] = "";
             httpc_header(&r, "Retry-After", ra, sizeof ra);
+            /* one waits for the row (lock_timeout, 2 s; twice at most: the tuple, then the
+             * holder); the others find it waiting and answer at once (one_waiter, db.h) */
             int ok = st == 409 && ra[0] && r.body && strstr(r.body, "is being changed, retry") &&
-                     ms >= 1500 && ms < 4900; /* a waiter may wait twice (the tuple, then
-                                               * the holder): 2 x lock_timeout at most */
+                     ms < 4900;
             if (!ok)
                 fprintf(stderr, "locked PATCH: %d after %ld ms, Retry-After '%s': %s\n", st, ms, ra,
                         r.body ? r.body : "");
-            _exit(ok ? 0 : 1);
+            _exit(!ok ? 1 : ms >= 1500 ? 3 : 0);
         }
     }
     /* meanwhile another tenant's read: not stuck behind the lock for longer than its bound */
@@ -115,12 +117,15 @@ START_TEST(t_row_lock_is_bounded)
     long ms = (long)((fenv_now_us() - t0) / 1000);
     httpc_free(&r);
     ck_assert_msg(ms < 2500, "another tenant's GET /leads/stats took %ld ms", ms);
+    int waited = 0;
     for (int i = 0; i < N; i++) {
         int ws;
         ck_assert_int_eq(waitpid(kids[i], &ws, 0), kids[i]);
-        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+        ck_assert_msg(WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 3),
                       "a locked PATCH was not a bounded 409");
+        waited += WEXITSTATUS(ws) == 3;
     }
+    ck_assert_int_ge(waited, 1); /* the lock bound itself: the one that waited */
     sql_ok(stuck, "ROLLBACK");
     PQfinish(stuck);
     /* and once the lock is gone, the change goes through */
@@ -242,8 +247,12 @@ static int burst_status[BURST];
 static void *burst_one(void *arg)
 {
     int i = (int)(long)arg;
+    /* from many visitors (the trusted frontend's X-Forwarded-For), as a real burst: nginx
+     * limits the requests in progress of one address */
+    char hdr[400];
+    snprintf(hdr, sizeof hdr, "%sX-Forwarded-For: 198.51.100.%d\r\n", auth_hdr, 1 + i % 200);
     struct httpc_resp r;
-    burst_status[i] = httpc(S.port, "GET", "/_test/sleep?ms=40", auth_hdr, NULL, 0, &r, 30000);
+    burst_status[i] = httpc(S.port, "GET", "/_test/sleep?ms=40", hdr, NULL, 0, &r, 30000);
     httpc_free(&r);
     return NULL;
 }

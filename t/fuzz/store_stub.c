@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_read.h"
 #include "fuzz_common.h"
 #include "digest.h"
 #include "jsonx.h"
@@ -273,6 +274,36 @@ void lb_db_free(struct lb_db *db)
 void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *catalog)
 {
     (void)db, (void)catalog;
+}
+
+/* db_read.h: the fuzzed configuration names no replica (app->read stays NULL) */
+struct lb_db_read *lb_db_read_new(const struct lb_db_read_options *opt)
+{
+    (void)opt;
+    return NULL;
+}
+
+void lb_db_read_free(struct lb_db_read *r)
+{
+    (void)r;
+}
+
+struct lb_db *lb_db_read_pick(struct lb_db_read *r, struct lb_db *primary)
+{
+    (void)r;
+    return primary;
+}
+
+int lb_db_read_failed(struct lb_db_read *r, const struct lb_db *used, enum lb_status st)
+{
+    (void)r, (void)used, (void)st;
+    return 0;
+}
+
+long long lb_db_read_lag_ms(const struct lb_db_read *r)
+{
+    (void)r;
+    return -1;
 }
 
 enum lb_status lb_db_ready(struct lb_db *db)

@@ -194,7 +194,7 @@ int pgtest_ctl(const char *conninfo, const char *dir, struct lb_buf *out, struct
 
 struct lb_db *pgtest_db(void)
 {
-    struct lb_db_options opt = {test_conninfo, 5, 10000, NULL};
+    struct lb_db_options opt = {test_conninfo, 5, 10000, NULL, 0};
     struct lb_db *db = lb_db_new(&opt);
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(lb_db_ready(db), LB_OK);

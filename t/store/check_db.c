@@ -37,7 +37,7 @@ END_TEST
 
 START_TEST(test_new_does_not_connect)
 {
-    struct lb_db_options opt = {"host=/nonexistent/dir dbname=x", 2, 1000, NULL};
+    struct lb_db_options opt = {"host=/nonexistent/dir dbname=x", 2, 1000, NULL, 0};
     struct lb_db *db = lb_db_new(&opt);
     ck_assert_ptr_nonnull(db);
     ck_assert_uint_eq(lb_db_generation(db), 0);
@@ -80,7 +80,7 @@ static void on_notify(void *ctx, const char *channel, const char *payload)
 
 START_TEST(test_revocation_notifies)
 {
-    struct lb_db_options opt = {pgtest_conninfo(), 5, 5000, STORE_KEYS_CHANNEL};
+    struct lb_db_options opt = {pgtest_conninfo(), 5, 5000, STORE_KEYS_CHANNEL, 0};
     struct lb_db *listener = lb_db_new(&opt);
     ck_assert_int_eq(lb_db_ready(listener), LB_OK);
     struct lb_db *db = pgtest_db();
@@ -113,7 +113,7 @@ END_TEST
 
 START_TEST(test_statement_timeout)
 {
-    struct lb_db_options opt = {pgtest_conninfo(), 5, 100, NULL};
+    struct lb_db_options opt = {pgtest_conninfo(), 5, 100, NULL, 0};
     struct lb_db *db = lb_db_new(&opt);
     ck_assert_int_eq(lb_db_ready(db), LB_OK);
     double t0 = now_s();
@@ -129,7 +129,7 @@ END_TEST
 START_TEST(test_session_options)
 {
     for (int with_timeout = 0; with_timeout < 2; with_timeout++) {
-        struct lb_db_options opt = {pgtest_conninfo(), 5, with_timeout ? 1500 : 0, NULL};
+        struct lb_db_options opt = {pgtest_conninfo(), 5, with_timeout ? 1500 : 0, NULL, 0};
         struct lb_db *db = lb_db_new(&opt);
         ck_assert_int_eq(lb_db_ready(db), LB_OK);
         PGresult *r = NULL;
@@ -185,7 +185,7 @@ START_TEST(test_server_restart)
     snprintf(ci, sizeof ci, "host=%s port=5432 user=postgres dbname=postgres", dir);
     ck_assert_int_eq(pgtest_ctl(ci, NULL, NULL, NULL, "migrate", (char *)NULL), 0);
 
-    struct lb_db_options opt = {ci, 2, 5000, STORE_KEYS_CHANNEL};
+    struct lb_db_options opt = {ci, 2, 5000, STORE_KEYS_CHANNEL, 0};
     struct lb_db *db = lb_db_new(&opt);
     ck_assert_int_eq(lb_db_ready(db), LB_OK);
     struct lb_buf b;

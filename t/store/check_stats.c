@@ -15,6 +15,7 @@
 
 #include "../lib/pgtest.h"
 #include "store/agents.h"
+#include "store/booking_changes.h"
 #include "store/bookings.h"
 #include "store/leads.h"
 
@@ -322,6 +323,109 @@ START_TEST(test_writers_do_not_queue_on_a_counter)
 }
 END_TEST
 
+/* The store's own writes count themselves (sql/006_write_path.sql, store/sqlcount.h): with the
+ * insert and update triggers disabled they still leave the counters exact, and with them
+ * enabled (every other test here) they are not counted twice. Every counting statement: the
+ * creates (plain and idempotent, by tenant and by booking page), the status changes (plain,
+ * idempotent, the prospect's both ways), reschedules and the expiry sweep. */
+static void count_triggers(const char *how)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "ALTER TABLE leads %s TRIGGER stats_count_leads_ins, %s TRIGGER stats_count_leads_upd",
+             how, how);
+    PQclear(pgtest_sql(NULL, sql, 0, NULL));
+    snprintf(sql, sizeof sql,
+             "ALTER TABLE bookings %s TRIGGER stats_count_bookings_ins, "
+             "%s TRIGGER stats_count_bookings_upd",
+             how, how);
+    PQclear(pgtest_sql(NULL, sql, 0, NULL));
+}
+
+static void idem_for(struct store_idem *idem, const char *key)
+{
+    static const char fp[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    *idem = (struct store_idem){"key:check_stats", key, fp, "{\"statusCode\":404}", 0, 0};
+}
+
+START_TEST(test_statements_count_themselves)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[2][37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 0, a[0]);
+    pgtest_agent(db, t, 1, a[1]);
+    count_triggers("DISABLE");
+    char bk[8][37], tok[8][37];
+    for (int i = 0; i < 8; i++) {
+        char when[40];
+        in_hours(i < 2 ? -0.5 : 24 + i, when);
+        pgtest_lead(db, t, a[i % 2], when, NULL, bk[i], tok[i]);
+    }
+    struct lb_buf b;
+    lb_buf_init(&b);
+    struct store_idem idem;
+    idem_for(&idem, "create-1");
+    ck_assert_int_eq(store_lead_create_idem(db, t, a[0], "Idem", "i@example.com",
+                                            "2099-01-01T00:00:00Z", NULL, &idem, &b),
+                     LB_OK);
+    ck_assert_int_eq(idem.outcome, STORE_IDEM_NEW);
+    lb_buf_reset(&b);
+    idem_for(&idem, "create-2");
+    ck_assert_int_eq(store_lead_create_idem(db, NULL, a[1], "Page", "p@example.com",
+                                            "2099-01-01T00:00:00Z", NULL, &idem, &b),
+                     LB_OK);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_lead_create_for_agent(db, a[1], "Page", "q@example.com",
+                                                 "2099-01-01T00:00:00Z", NULL, &b),
+                     LB_OK);
+    assert_stats_match(db, t);
+
+    ck_assert_int_eq(set_status(db, t, bk[2], "CONFIRMED"), LB_OK);
+    ck_assert_int_eq(set_status(db, t, bk[3], "COMPLETED"), LB_OK);
+    ck_assert_int_eq(set_status(db, t, bk[3], "PENDING"), LB_CONFLICT);
+    lb_buf_reset(&b);
+    idem_for(&idem, "status-1");
+    ck_assert_int_eq(store_booking_set_status_idem(db, t, bk[4], "CANCELLED", NULL, &idem, &b),
+                     LB_OK);
+    ck_assert_int_eq(idem.status, 200);
+    struct store_answer ans = {"{\"statusCode\":404}", 0};
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_prospect_change(db, tok[5], "CONFIRMED", NULL, NULL, &ans, &b),
+                     LB_OK);
+    ck_assert_int_eq(ans.status, 200);
+    lb_buf_reset(&b);
+    idem_for(&idem, "prospect-1");
+    ck_assert_int_eq(store_booking_prospect_change(db, tok[6], "CANCELLED", NULL, &idem, &ans, &b),
+                     LB_OK);
+    ck_assert_int_eq(ans.status, 200);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(
+        store_booking_prospect_change(db, tok[7], NULL, "2099-02-01T00:00:00Z", NULL, &ans, &b),
+        LB_OK);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(
+        store_booking_reschedule(db, t, bk[2], "2099-03-01T00:00:00Z", NULL, NULL, &ans, &b),
+        LB_OK);
+    ck_assert_int_eq(ans.status, 200);
+    assert_stats_match(db, t);
+
+    /* The sweep, once the two that started half an hour ago are past their expiry. */
+    PQclear(pgtest_sql(NULL,
+                       "UPDATE bookings SET expires_at = now() - interval '1 minute' "
+                       "WHERE tenant_id = $1 AND status IN ('PENDING', 'CONFIRMED') "
+                       "AND scheduled_at < now()",
+                       1, (const char *[]){t}));
+    long n = 0;
+    ck_assert_int_eq(store_booking_expire_all(db, &n), LB_OK);
+    ck_assert_int_ge(n, 2);
+    assert_stats_match(db, t);
+    count_triggers("ENABLE");
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
 /* Data written before 002 existed (as on an upgrade) gets its counters from the migration. */
 START_TEST(test_migration_backfills)
 {
@@ -371,6 +475,7 @@ int main(void)
     tcase_add_test(tc, test_concurrent_writers);
     tcase_add_test(tc, test_writers_do_not_queue_on_a_counter);
     tcase_add_test(tc, test_migration_backfills);
+    tcase_add_test(tc, test_statements_count_themselves);
     suite_add_tcase(s, tc);
     return pgtest_run_suite(s);
 }
