@@ -43,14 +43,6 @@ static void teardown(void)
     fenv_destroy(&E);
 }
 
-static void sql_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-                  "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
 static void new_booking(char booking[37])
 {
     char when[40], body[512];
@@ -78,10 +70,10 @@ START_TEST(t_row_lock_is_bounded)
 
     PGconn *stuck = fenv_pg(&E);
     ck_assert_ptr_nonnull(stuck);
-    sql_ok(stuck, "BEGIN");
+    ck_assert_int_eq(fenv_sql(stuck, "BEGIN"), 0);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT 1 FROM bookings WHERE id = '%s' FOR UPDATE", booking);
-    sql_ok(stuck, sql);
+    ck_assert_int_eq(fenv_sql(stuck, sql), 0);
 
     /* 4 clients change the locked booking at once (as many as there are workers) */
     enum { N = 4 };
@@ -126,7 +118,7 @@ START_TEST(t_row_lock_is_bounded)
         waited += WEXITSTATUS(ws) == 3;
     }
     ck_assert_int_ge(waited, 1); /* the lock bound itself: the one that waited */
-    sql_ok(stuck, "ROLLBACK");
+    ck_assert_int_eq(fenv_sql(stuck, "ROLLBACK"), 0);
     PQfinish(stuck);
     /* and once the lock is gone, the change goes through */
     ck_assert_int_eq(
@@ -143,8 +135,8 @@ START_TEST(t_read_only_database)
     ck_assert_int_eq(httpc(S.port, "GET", "/readyz", NULL, NULL, 0, &r, 10000), 200);
     httpc_free(&r);
     /* what a standby says after a failover: every session becomes read-only */
-    sql_ok(admin, "ALTER SYSTEM SET default_transaction_read_only = on");
-    sql_ok(admin, "SELECT pg_reload_conf()");
+    ck_assert_int_eq(fenv_sql(admin, "ALTER SYSTEM SET default_transaction_read_only = on"), 0);
+    ck_assert_int_eq(fenv_sql(admin, "SELECT pg_reload_conf()"), 0);
     stack_sleep_ms(500);
 
     char when[40], body[512];
@@ -167,8 +159,8 @@ START_TEST(t_read_only_database)
         ck_assert_int_eq(httpc(S.port, "GET", "/readyz", NULL, NULL, 0, &r, 10000), 503);
         httpc_free(&r);
     }
-    sql_ok(admin, "ALTER SYSTEM RESET default_transaction_read_only");
-    sql_ok(admin, "SELECT pg_reload_conf()");
+    ck_assert_int_eq(fenv_sql(admin, "ALTER SYSTEM RESET default_transaction_read_only"), 0);
+    ck_assert_int_eq(fenv_sql(admin, "SELECT pg_reload_conf()"), 0);
     PQfinish(admin);
     stack_sleep_ms(500);
     ck_assert_int_eq(httpc(S.port, "GET", "/readyz", NULL, NULL, 0, &r, 10000), 200);
@@ -178,54 +170,19 @@ START_TEST(t_read_only_database)
 }
 END_TEST
 
-/* Sends sig to the postmaster of the test cluster and to every process it started. */
-static void signal_postgres(int sig)
-{
-    char path[400], line[32];
-    snprintf(path, sizeof path, "%s/data/postmaster.pid", E.pgdir);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    fclose(f);
-    pid_t master = (pid_t)atoi(line);
-    ck_assert_int_gt(master, 1);
-    kill(master, sig);
-    DIR *d = opendir("/proc");
-    ck_assert_ptr_nonnull(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        pid_t pid = (pid_t)atoi(de->d_name);
-        if (pid <= 1)
-            continue;
-        char stat[300], buf[512];
-        snprintf(stat, sizeof stat, "/proc/%d/stat", (int)pid);
-        FILE *s = fopen(stat, "r");
-        if (!s)
-            continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, s);
-        fclose(s);
-        buf[n] = '\0';
-        const char *close_paren = strrchr(buf, ')');
-        int ppid = 0;
-        if (close_paren && sscanf(close_paren + 2, "%*c %d", &ppid) == 1 && ppid == master)
-            kill(pid, sig);
-    }
-    closedir(d);
-}
-
 START_TEST(t_frozen_database)
 {
     struct httpc_resp r;
     ck_assert_int_eq(httpc(S.port, "GET", "/leads/stats", auth_hdr, NULL, 0, &r, 10000), 200);
     httpc_free(&r);
-    signal_postgres(SIGSTOP);
+    ck_assert_int_eq(fenv_pg_signal(&E, SIGSTOP), 0);
     int64_t t0 = fenv_now_us();
     int st = httpc(S.port, "GET", "/leads/stats", auth_hdr, NULL, 0, &r, 30000);
     long ms = (long)((fenv_now_us() - t0) / 1000);
     char ra[8] = "";
     httpc_header(&r, "Retry-After", ra, sizeof ra);
     httpc_free(&r);
-    signal_postgres(SIGCONT);
+    ck_assert_int_eq(fenv_pg_signal(&E, SIGCONT), 0);
     /* statement_timeout (5 s) + the margin (1.5 s), far below the watchdog (30 s) */
     ck_assert_msg(st == 503 && ra[0], "a request to a frozen database: %d", st);
     ck_assert_msg(ms >= 5000 && ms < 10000, "gave up after %ld ms", ms);

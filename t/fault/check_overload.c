@@ -55,14 +55,6 @@ static void teardown(void)
     fenv_destroy(&E);
 }
 
-static void sql_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-                  "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
 static void lead_body(char *body, size_t len, const char *email)
 {
     char when[40];
@@ -171,10 +163,10 @@ START_TEST(t_locked_row_at_size)
 
     PGconn *stuck = fenv_pg(&E);
     ck_assert_ptr_nonnull(stuck);
-    sql_ok(stuck, "BEGIN");
+    ck_assert_int_eq(fenv_sql(stuck, "BEGIN"), 0);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT 1 FROM bookings WHERE id = '%s' FOR UPDATE", booking);
-    sql_ok(stuck, sql);
+    ck_assert_int_eq(fenv_sql(stuck, sql), 0);
 
     locked_round(20, 15);
     ck_assert_int_eq(wstats.e5xx, 0);
@@ -193,7 +185,7 @@ START_TEST(t_locked_row_at_size)
     ck_assert_int_eq(bystander_bad, 0);
     ck_assert_msg(bystander_max_ms < 2000, "another tenant waited %ld ms", bystander_max_ms);
 
-    sql_ok(stuck, "ROLLBACK");
+    ck_assert_int_eq(fenv_sql(stuck, "ROLLBACK"), 0);
     PQfinish(stuck);
     ck_assert_int_eq(
         httpc(S.port, "PATCH", locked_path, json_hdr, "{\"status\":\"CONFIRMED\"}", 22, &r, 10000),

@@ -44,14 +44,6 @@ static void stop(void)
     fenv_destroy(&E);
 }
 
-static void sql_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-                  "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
 /* How many leads have this email (0 or 1: each POST of these tests has its own). */
 static int leads_with_email(PGconn *c, const char *email)
 {
@@ -170,41 +162,6 @@ END_TEST
 
 /* ---- writes to a frozen PostgreSQL ---- */
 
-/* Sends sig to the postmaster of the test cluster and to every process it started. */
-static void signal_postgres(int sig)
-{
-    char path[400], line[32];
-    snprintf(path, sizeof path, "%s/data/postmaster.pid", E.pgdir);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    fclose(f);
-    pid_t master = (pid_t)atoi(line);
-    ck_assert_int_gt(master, 1);
-    kill(master, sig);
-    DIR *d = opendir("/proc");
-    ck_assert_ptr_nonnull(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        pid_t pid = (pid_t)atoi(de->d_name);
-        if (pid <= 1)
-            continue;
-        char stat[300], buf[512];
-        snprintf(stat, sizeof stat, "/proc/%d/stat", (int)pid);
-        FILE *s = fopen(stat, "r");
-        if (!s)
-            continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, s);
-        fclose(s);
-        buf[n] = '\0';
-        const char *close_paren = strrchr(buf, ')');
-        int ppid = 0;
-        if (close_paren && sscanf(close_paren + 2, "%*c %d", &ppid) == 1 && ppid == master)
-            kill(pid, sig);
-    }
-    closedir(d);
-}
-
 enum { POSTS = 24 };
 struct post {
     char email[80];
@@ -270,7 +227,7 @@ START_TEST(t_writes_to_a_frozen_database)
     struct httpc_resp r;
     ck_assert_int_eq(httpc(S.port, "GET", "/leads/stats", auth_hdr, NULL, 0, &r, 10000), 200);
     httpc_free(&r);
-    signal_postgres(SIGSTOP);
+    ck_assert_int_eq(fenv_pg_signal(&E, SIGSTOP), 0);
     int64_t t0 = fenv_now_us();
     pthread_t th[POSTS];
     for (int i = 0; i < POSTS; i++) {
@@ -280,7 +237,7 @@ START_TEST(t_writes_to_a_frozen_database)
         ck_assert_int_eq(pthread_create(&th[i], NULL, post_one, &posts[i]), 0);
     }
     stack_sleep_ms(20000);
-    signal_postgres(SIGCONT);
+    ck_assert_int_eq(fenv_pg_signal(&E, SIGCONT), 0);
     long frozen_ms = (long)((fenv_now_us() - t0) / 1000);
     for (int i = 0; i < POSTS; i++)
         pthread_join(th[i], NULL);
@@ -323,8 +280,8 @@ START_TEST(t_late_writes_are_rolled_back)
     for (int round = 0; round < 3; round++) {
         /* inserts into leads held up for 1.8 s (< lock_timeout): the POSTs wait, then their
          * insert finishes, after the time they had */
-        sql_ok(stuck, "BEGIN");
-        sql_ok(stuck, "LOCK TABLE leads IN SHARE MODE");
+        ck_assert_int_eq(fenv_sql(stuck, "BEGIN"), 0);
+        ck_assert_int_eq(fenv_sql(stuck, "LOCK TABLE leads IN SHARE MODE"), 0);
         pthread_t th[8];
         for (int i = 0; i < 8; i++) {
             struct post *p = &posts[n + i];
@@ -334,7 +291,7 @@ START_TEST(t_late_writes_are_rolled_back)
             ck_assert_int_eq(pthread_create(&th[i], NULL, post_one, p), 0);
         }
         stack_sleep_ms(1800);
-        sql_ok(stuck, "COMMIT");
+        ck_assert_int_eq(fenv_sql(stuck, "COMMIT"), 0);
         for (int i = 0; i < 8; i++)
             pthread_join(th[i], NULL);
         n += 8;

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,53 @@ PGconn *fenv_pg(const struct fenv *e)
         return NULL;
     }
     return c;
+}
+
+int fenv_sql(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "fenv: %s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int fenv_pg_signal(const struct fenv *e, int sig)
+{
+    char path[400], line[32];
+    snprintf(path, sizeof path, "%s/data/postmaster.pid", e->pgdir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    pid_t master = got ? (pid_t)atoi(line) : 0;
+    if (master <= 1 || kill(master, sig) != 0)
+        return -1;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)atoi(de->d_name);
+        if (pid <= 1)
+            continue;
+        char stat[300], buf[512];
+        snprintf(stat, sizeof stat, "/proc/%d/stat", (int)pid);
+        FILE *s = fopen(stat, "r");
+        if (!s)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, s);
+        fclose(s);
+        buf[n] = '\0';
+        const char *close_paren = strrchr(buf, ')');
+        int ppid = 0;
+        if (close_paren && sscanf(close_paren + 2, "%*c %d", &ppid) == 1 && ppid == master)
+            kill(pid, sig);
+    }
+    closedir(d);
+    return 0;
 }
 
 int fenv_proc_fds(pid_t pid)

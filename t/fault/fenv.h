@@ -45,6 +45,11 @@ int fenv_stack_start(const struct fenv *e, struct stack *s, const char *const *e
 int fenv_json_str(const char *json, const char *path, char *out, size_t outlen);
 /* A fresh libpq connection to the cluster (NULL + message on failure). */
 PGconn *fenv_pg(const struct fenv *e);
+/* Runs sql (no parameters) on c; 0, or -1 with the error printed. */
+int fenv_sql(PGconn *c, const char *sql);
+/* Sends sig to the cluster's postmaster and to every process it started (SIGSTOP/SIGCONT: a
+ * frozen database); 0 or -1. */
+int fenv_pg_signal(const struct fenv *e, int sig);
 
 /* Monotonic microseconds. */
 int64_t fenv_now_us(void);

@@ -276,6 +276,12 @@ void lb_db_set_statements(struct lb_db *db, const struct lb_db_stmt_set *const *
     (void)db, (void)catalog;
 }
 
+/* the request's write deadline (app.c sets it per request): nothing is sent here */
+void lb_db_set_deadline(struct lb_db *db, long long realtime_ms)
+{
+    (void)db, (void)realtime_ms;
+}
+
 /* db_read.h: the fuzzed configuration names no replica (app->read stays NULL) */
 struct lb_db_read *lb_db_read_new(const struct lb_db_read_options *opt)
 {
