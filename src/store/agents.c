@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
 #include "store/util.h"
@@ -210,8 +210,7 @@ enum lb_status store_agent_purge_deleted(struct lb_db *db, int batch, double bud
     char b[16];
     snprintf(b, sizeof b, "%d", batch);
     const char *v[] = {b};
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t until = lb_monotonic_us() + (int64_t)(budget_s * 1e6);
     *rows = 0;
     *more = 0;
     for (;;) {
@@ -224,9 +223,7 @@ enum lb_status store_agent_purge_deleted(struct lb_db *db, int batch, double bud
         *rows += n;
         if (n == 0)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
-            budget_s) {
+        if (lb_monotonic_us() >= until) {
             *more = 1;
             return LB_OK;
         }
