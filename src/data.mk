@@ -20,7 +20,7 @@ leadbookctl_LDADD = $(LB_LIBS)
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql sql/003_frontend.sql \
 	sql/004_lifecycle.sql sql/005_webhooks.sql sql/006_write_path.sql sql/007_agent_delete.sql \
-	sql/008_webhook_notify.sql
+	sql/008_webhook_notify.sql sql/009_trigger_marks.sql
 
 EXTRA_DIST += doc/schema.md doc/frontend.md
 

@@ -27,7 +27,7 @@ enum {
  * their own status changes (sqlcount.h; a reschedule changes no count). */
 #define SQL_CUR(where)                                                                         \
     "cur AS (SELECT b.*, a.link_expiry_hours AS hours, now() >= b.expires_at AS past, "        \
-    "               " SQL_COUNTED " AS counted "                                               \
+    "               " SQL_COUNTED " AS counted, " SQL_QUIET("b.tenant_id") " AS quiet "        \
     "        FROM bookings b JOIN agents a ON a.tenant_id = b.tenant_id AND a.id = b.agent_id " \
     "        WHERE " where " FOR UPDATE OF b), "
 #define SQL_OPEN(c) "(" c ".status IN ('PENDING', 'CONFIRMED') AND NOT " c ".past)"

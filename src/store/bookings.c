@@ -31,7 +31,8 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
  * row only when the transition is allowed; upd/ev/cnt then change it, append the history and
  * move the statistics count (sqlcount.h) in the same statement. guard is "" or SQL_IDEM_GUARD. */
 #define SQL_SET_STATUS_CTES(guard)                                                             \
-    "cur AS (SELECT *, " SQL_COUNTED " AS counted FROM bookings "                               \
+    "cur AS (SELECT *, " SQL_COUNTED " AS counted, " SQL_QUIET("bookings.tenant_id")           \
+    " AS quiet FROM bookings "                                                                \
     "        WHERE tenant_id = $1 AND id = $2"                                                 \
     SQL_AGENT_EXISTS("bookings") guard " FOR UPDATE), "                                        \
     "ok AS (SELECT cur.tenant_id, cur.id, cur.status AS from_status FROM cur "                 \

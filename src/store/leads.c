@@ -33,7 +33,8 @@ enum {
  * lead and booking in the statistics counters (nl, nb; sqlcount.h), and a's SQL_COUNTED tells
  * the counting triggers of sql/002 to skip it. guard is "" or SQL_IDEM_GUARD. */
 #define SQL_LEAD_CREATE_CTES(agent_filter, guard)                                              \
-    "a AS MATERIALIZED (SELECT tenant_id, id, link_expiry_hours, " SQL_COUNTED " AS counted "  \
+    "a AS MATERIALIZED (SELECT tenant_id, id, link_expiry_hours, " SQL_COUNTED " AS counted, " \
+    "      " SQL_QUIET("agents.tenant_id") " AS quiet "                                         \
     "      FROM agents WHERE " agent_filter guard "), "                                        \
     "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
     "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \

@@ -17,6 +17,15 @@
  * start time, and the setting is local to the transaction). */
 #define SQL_COUNTED "set_config('leadbook.counted', statement_timestamp()::text, true)"
 
+/* This statement writes no webhook event: evaluated where the statement reads the tenant's row
+ * first (beside SQL_COUNTED), it sets the mark that the outbox trigger's WHEN tests
+ * (sql/009_trigger_marks.sql) when the tenant has no enabled endpoint, a probe of the partial
+ * index webhook_endpoints_tenant_enabled instead of the trigger's PL/pgSQL call per event. */
+#define SQL_QUIET(tenant)                                                                      \
+    "CASE WHEN NOT EXISTS (SELECT 1 FROM webhook_endpoints quiet WHERE quiet.tenant_id = "     \
+    tenant " AND quiet.enabled) "                                                              \
+    "THEN set_config('leadbook.quiet', statement_timestamp()::text, true) END"
+
 /* rows: a query giving (tenant_id, agent_id, d) with distinct keys, in key order. */
 #define SQL_COUNT_LEADS(rows)                                                                  \
     "INSERT INTO stats_lead_counts AS c (tenant_id, agent_id, shard, n) "                      \

@@ -11,6 +11,7 @@
 #include "../lib/pgtest.h"
 #include "digest.h"
 #include "store/agents.h"
+#include "store/leads.h"
 
 /* Runs sql on the test database and returns its SQLSTATE ("00000" on success). */
 static const char *sqlstate(const char *sql, int n, const char *const *v)
@@ -37,8 +38,9 @@ static void fixture(struct lb_db *db, char tenant[37], char agent[37], char lead
 
 /* The migrations of sql/, in order, and the checksum migrate must have recorded for each. */
 static const char *const migrations[] = {
-    "001_init.sql",     "002_stats_counters.sql", "003_frontend.sql",     "004_lifecycle.sql",
-    "005_webhooks.sql", "006_write_path.sql",     "007_agent_delete.sql", "008_webhook_notify.sql"};
+    "001_init.sql",         "002_stats_counters.sql", "003_frontend.sql",
+    "004_lifecycle.sql",    "005_webhooks.sql",       "006_write_path.sql",
+    "007_agent_delete.sql", "008_webhook_notify.sql", "009_trigger_marks.sql"};
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
 START_TEST(test_migrate_again_is_noop)
@@ -191,6 +193,123 @@ START_TEST(test_cross_tenant_foreign_keys)
 }
 END_TEST
 
+/* sql/009: a mark skips a trigger only for the statement that set it (its own start time):
+ * set by an earlier statement of the same transaction, it skips nothing. Each statement is sent
+ * as a message of its own (statements of one simple-protocol message share a start time). */
+static const char *in_tx_after_mark(PGconn *c, const char *mark, const char *sql, int n,
+                                    const char *const *v)
+{
+    static char state[6];
+    PQclear(PQexec(c, "BEGIN"));
+    char set[160];
+    snprintf(set, sizeof set, "SELECT set_config('%s', statement_timestamp()::text, true)", mark);
+    PGresult *r = PQexec(c, set);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    usleep(2000); /* a later start time, whatever the clock's resolution */
+    r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+    const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(state, sizeof state, "%s", st ? st : "00000");
+    PQclear(r);
+    return state;
+}
+
+START_TEST(test_marks_skip_only_their_statement)
+{
+    struct lb_db *db = pgtest_db();
+    char ta[37], aa[37], la[37], ba[37], tb[37], ab[37], lb[37], bb[37];
+    fixture(db, ta, aa, la, ba);
+    fixture(db, tb, ab, lb, bb);
+    PGconn *c = PQconnectdb(pgtest_conninfo());
+    ck_assert(PQstatus(c) == CONNECTION_OK);
+    /* agent_in_tenant still refuses another tenant's agent after a stale counted mark */
+    const char *lead_v[] = {tb, aa};
+    ck_assert_str_eq(in_tx_after_mark(c, "leadbook.counted",
+                                      "INSERT INTO leads (tenant_id, agent_id, name, email) "
+                                      "VALUES ($1, $2, 'x', 'x@example.com')",
+                                      2, lead_v),
+                     "23503");
+    PQclear(PQexec(c, "ROLLBACK"));
+    /* the outbox still writes an event for a tenant with an endpoint after a stale quiet mark */
+    const char *ep_v[] = {tb};
+    PQclear(pgtest_sql(pgtest_conninfo(),
+                       "INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES "
+                       "($1, 'https://example.com/h', ARRAY['booking.status_changed'], "
+                       "'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=')",
+                       1, ep_v));
+    const char *ev_v[] = {tb, bb};
+    ck_assert_str_eq(in_tx_after_mark(c, "leadbook.quiet",
+                                      "INSERT INTO booking_events (tenant_id, booking_id, "
+                                      "from_status, to_status, actor) "
+                                      "VALUES ($1, $2, 'PENDING', 'CONFIRMED', 'system')",
+                                      2, ev_v),
+                     "00000");
+    PGresult *r = PQexecParams(c, "SELECT count(*) FROM webhook_events WHERE tenant_id = $1", 1,
+                               NULL, ep_v, NULL, NULL, 0);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+    lb_db_free(db);
+}
+END_TEST
+
+/* The triggers that fire when the catalog's lead_create runs (EXPLAIN ANALYZE lists each trigger
+ * that fired; one skipped by its WHEN is not listed), as one string. */
+static void lead_create_triggers(PGconn *c, const char *tenant, const char *agent, char *out,
+                                 size_t len)
+{
+    const char *sql = NULL;
+    for (int i = 0; i < store_leads_statements.count; i++)
+        if (strcmp(store_leads_statements.stmts[i].name, "lead_create") == 0)
+            sql = store_leads_statements.stmts[i].sql;
+    ck_assert_ptr_nonnull(sql);
+    char *explain = malloc(strlen(sql) + 64);
+    ck_assert_ptr_nonnull(explain);
+    sprintf(explain, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) %s", sql);
+    const char *v[] = {tenant, agent, "N", "n@example.com", "2099-01-02T10:00:00Z", "system", NULL};
+    PGresult *r = PQexecParams(c, explain, 7, NULL, v, NULL, NULL, 0);
+    free(explain);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    out[0] = '\0';
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strncmp(PQgetvalue(r, i, 0), "Trigger ", 8) == 0) {
+            strncat(out, PQgetvalue(r, i, 0), len - strlen(out) - 2);
+            strncat(out, ";", len - strlen(out) - 1);
+        }
+    PQclear(r);
+}
+
+START_TEST(test_lead_create_skips_redundant_triggers)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], l[37], b[37];
+    fixture(db, t, a, l, b);
+    PGconn *c = PQconnectdb(pgtest_conninfo());
+    ck_assert(PQstatus(c) == CONNECTION_OK);
+    char fired[2000];
+    lead_create_triggers(c, t, a, fired, sizeof fired);
+    ck_assert_msg(strstr(fired, "agent_in_tenant") == NULL, "fired: %s", fired);
+    ck_assert_msg(strstr(fired, "webhook_outbox") == NULL, "fired: %s", fired);
+    ck_assert_msg(strstr(fired, "bookings_tenant_id_lead_id_fkey") != NULL, "fired: %s", fired);
+    const char *ep_v[] = {t};
+    PQclear(pgtest_sql(pgtest_conninfo(),
+                       "INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES "
+                       "($1, 'https://example.com/h', ARRAY['booking.created'], "
+                       "'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=')",
+                       1, ep_v));
+    lead_create_triggers(c, t, a, fired, sizeof fired);
+    ck_assert_msg(strstr(fired, "agent_in_tenant") == NULL, "fired: %s", fired);
+    ck_assert_msg(strstr(fired, "webhook_outbox") != NULL, "fired: %s", fired);
+    PGresult *r = PQexecParams(c, "SELECT count(*) FROM webhook_events WHERE tenant_id = $1", 1,
+                               NULL, ep_v, NULL, NULL, 0);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    PQfinish(c);
+    lb_db_free(db);
+}
+END_TEST
+
 START_TEST(test_check_constraints)
 {
     struct lb_db *db = pgtest_db();
@@ -294,6 +413,8 @@ int main(void)
     tcase_add_test(tc, test_new_migration_applied_once);
     tcase_add_test(tc, test_concurrent_migrate);
     tcase_add_test(tc, test_cross_tenant_foreign_keys);
+    tcase_add_test(tc, test_marks_skip_only_their_statement);
+    tcase_add_test(tc, test_lead_create_skips_redundant_triggers);
     tcase_add_test(tc, test_check_constraints);
     tcase_add_test(tc, test_history_append_only_and_cascade);
     suite_add_tcase(s, tc);
