@@ -58,6 +58,22 @@ cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
 psql_q() { psql "$CI" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 
+# CPU time of the whole PostgreSQL cluster of $W/pg so far, in clock ticks: the postmaster, its
+# live children, and (cutime/cstime) the children it has reaped, such as the backends of a
+# finished pgbench. Over a run and its requests: the database's CPU per request, which outside
+# load on this shared machine changes far less than the rates.
+pg_cpu_ticks() {
+    local pm p t=0
+    pm=$(head -1 "$W/pg/data/postmaster.pid")
+    t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+    for p in $(ps -o pid= --ppid "$pm"); do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
+# cpu_us TICKS N: microseconds per item
+cpu_us() { awk -v c="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", c * 1e6 / hz / n; else print 0 }'; }
+
 bench_start_db() {
     W=$(mktemp -d /tmp/lbbench.XXXXXX)
     chmod 0755 "$W"
@@ -256,4 +272,16 @@ statuses_since() {
     tail -n +"$(($1 + 1))" "$W/nginx/access.log" |
         sed -nE 's/^[^"]*"[^"]*" ([0-9]{3}) .*/\1/p' | sort | uniq -c |
         awk '{ printf "%s%s:%s", sep, $2, $1; sep = " " }'
+}
+
+# write_path_rows LABEL: "schema LABEL table indexes user-triggers internal-triggers" rows (to
+# stdout) for the tables the writes touch, in the database $CI names (issue 15).
+WRITE_PATH_TABLES="'leads','bookings','booking_events','stats_lead_counts','stats_booking_counts','webhook_events','webhook_deliveries','idempotency_keys'"
+write_path_rows() {
+    psql_q -F $'\t' -c "SELECT c.relname,
+            (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
+            (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
+            (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgisinternal)
+        FROM pg_class c WHERE c.relname IN ($WRITE_PATH_TABLES) AND c.relkind = 'r' ORDER BY 1" |
+        sed "s/^/schema\t$1\t/"
 }
