@@ -1,9 +1,9 @@
 /* auth: bearer credential -> principal, with per-worker caches so that the steady state costs
- * no database round trip and no signature check:
+ * no key look-up and no signature check, only an empty query's round trip (below):
  * - keys: the key's SHA-256 -> its tenant (or the booking page). An entry is dropped when the
  *   database announces a change of that key on the leadbook_keys channel (sql/003's triggers:
- *   leadbookctl, plain SQL, the cascade from deleting its tenant), checked without blocking
- *   before every lookup.
+ *   leadbookctl, plain SQL, the cascade from deleting its tenant), brought up to date before
+ *   every lookup by one round trip that delivers whatever committed before the request.
  * - sign-in tokens: the token's SHA-256 -> its verified sub and exp (kept until exp; the
  *   signature is checked once) and the user's tenant. "No tenant yet" is never cached: the
  *   tenant may be created by another worker's POST /tenants a moment later.
@@ -124,16 +124,16 @@ static struct lb_db *notify_db(struct lb_app *app)
     return app->listen ? app->listen : app->db;
 }
 
-/* Brings the caches up to date with the database's announcements. Returns 0 when they may be
- * trusted, -1 when they were emptied because the connection is not (or no longer) there. */
-static int auth_sync(struct lb_auth *auth, struct lb_db *db, int listen_only)
+/* Brings the caches up to date with every announcement committed before the request came:
+ * one round trip on the LISTENing connection (lb_db_sync_notifications), so that a revocation
+ * committed a moment ago, whose notification the server has not yet pushed to this worker,
+ * still refuses the very next request (API.md "Authentication"; a non-blocking poll of what
+ * had already arrived let a revoked key through for a few milliseconds under load). Returns 0
+ * when the caches may be trusted, -1 when they were emptied because the connection is not (or
+ * no longer) there. */
+static int auth_sync(struct lb_auth *auth, struct lb_db *db)
 {
-    /* the worker's own connection is (re)made by its queries; a LISTEN-only one here */
-    if (listen_only && lb_db_ready(db) != LB_OK) {
-        auth_flush(auth);
-        return -1;
-    }
-    if (lb_db_poll_notifications(db, on_notify, auth) < 0) {
+    if (lb_db_sync_notifications(db, on_notify, auth) < 0) {
         auth_flush(auth);
         return -1;
     }
@@ -236,7 +236,7 @@ static enum lb_auth_result check_credential(struct lb_app *app, const char *auth
         OPENSSL_cleanse(credential, strlen(credential));
         return LB_AUTH_UNAVAILABLE;
     }
-    int trusted = auth_sync(app->auth, notify_db(app), app->listen != NULL) == 0;
+    int trusted = auth_sync(app->auth, notify_db(app)) == 0;
     enum lb_auth_result r = is_key ? check_key(app, credential, trusted, who)
                                    : check_token(app, credential, trusted, who);
     OPENSSL_cleanse(credential, strlen(credential));

@@ -579,6 +579,26 @@ static int deliver_notifications(struct lb_db *db,
     return delivered;
 }
 
+int lb_db_sync_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx)
+{
+    if (lb_db_ready(db) != LB_OK)
+        return -1;
+    /* An empty query: the server sends every notification committed before it read the query
+     * ahead of its answer (a listening backend handles the notify signal before it reads the
+     * next command, and again before it reports ready). */
+    PGresult *r = PQsendQuery(db->conn, "") ? await_result(db, "notify_sync") : NULL;
+    if (PQresultStatus(r) != PGRES_EMPTY_QUERY) {
+        enum lb_status s = finish(db, "notify_sync", r, NULL);
+        if (s == LB_OK) /* an answer, but not the empty query's: nothing is known */
+            disconnect(db);
+        return -1;
+    }
+    PQclear(r);
+    return deliver_notifications(db, cb, ctx);
+}
+
 int lb_db_poll_notifications(struct lb_db *db,
                              void (*cb)(void *ctx, const char *channel, const char *payload),
                              void *ctx)

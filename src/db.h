@@ -95,6 +95,11 @@ void lb_db_set_deadline(struct lb_db *db, long long realtime_ms);
 enum lb_status lb_db_ping(struct lb_db *db);
 /* Increments on every successful (re)connect, so per-connection caches can be flushed. */
 unsigned long lb_db_generation(const struct lb_db *db);
+/* One round trip (reconnecting if need be): delivers to cb every notification committed before
+ * the call; returns how many, -1 if the connection is broken (or could not be made). */
+int lb_db_sync_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx);
 /* Non-blocking: delivers queued notifications to cb; returns how many, -1 if the connection
  * is broken (or absent). */
 int lb_db_poll_notifications(struct lb_db *db,

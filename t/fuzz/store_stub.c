@@ -334,6 +334,13 @@ unsigned long lb_db_generation(const struct lb_db *db)
     return generation;
 }
 
+int lb_db_sync_notifications(struct lb_db *db,
+                             void (*cb)(void *ctx, const char *channel, const char *payload),
+                             void *ctx)
+{
+    return lb_db_poll_notifications(db, cb, ctx);
+}
+
 int lb_db_poll_notifications(struct lb_db *db,
                              void (*cb)(void *ctx, const char *channel, const char *payload),
                              void *ctx)

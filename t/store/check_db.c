@@ -1,6 +1,7 @@
 /* check_db: the connection layer: SQLSTATE mapping, ping/generation, LISTEN/NOTIFY, statement
  * timeout, a killed backend, and a whole server going away and coming back (private cluster). */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,52 @@ START_TEST(test_revocation_notifies)
     lb_buf_free(&b);
     lb_db_free(db);
     lb_db_free(listener);
+}
+END_TEST
+
+/* lb_db_sync_notifications: a revocation committed before the call is delivered by that one
+ * call, even when the listening backend could not run between the commit and the call (it was
+ * stopped: the notify signal was still pending when the call's query reached it). A
+ * non-blocking poll at that moment finds nothing: what let a revoked key through under load. */
+START_TEST(test_sync_delivers_what_committed_before)
+{
+    struct lb_db_options opt = {pgtest_conninfo(), 5, 5000, STORE_KEYS_CHANNEL, 0};
+    struct lb_db *listener = lb_db_new(&opt);
+    ck_assert_int_eq(lb_db_ready(listener), LB_OK);
+    PGresult *r = NULL;
+    ck_assert_int_eq(lb_db_exec_once(listener, "SELECT pg_backend_pid()", 0, NULL, &r), LB_OK);
+    pid_t backend = (pid_t)atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    ck_assert_int_gt(backend, 0);
+    struct lb_db *db = pgtest_db();
+    char tenant[37];
+    pgtest_tenant(db, tenant);
+    struct lb_buf b;
+    lb_buf_init(&b);
+    ck_assert_int_eq(store_key_create(db, tenant, "n", &b), LB_OK);
+    json_object *k = pgtest_json(&b);
+    char key_id[37];
+    snprintf(key_id, sizeof key_id, "%s", pgtest_jstr(k, "id"));
+    json_object_put(k);
+    ck_assert_int_ge(lb_db_sync_notifications(listener, NULL, NULL), 0); /* anything before */
+
+    ck_assert_int_eq(kill(backend, SIGSTOP), 0);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_key_revoke(db, key_id, &b), LB_OK);
+    ck_assert_int_eq(kill(backend, SIGCONT), 0);
+    struct seen s = {0};
+    ck_assert_int_ge(lb_db_sync_notifications(listener, on_notify, &s), 1);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_str_eq(s.channel, STORE_KEYS_CHANNEL);
+    ck_assert_str_eq(s.payload, key_id);
+    /* broken: -1, and the next call reconnects */
+    lb_db_free(listener);
+    struct lb_db_options none = {"host=/nonexistent port=1 connect_timeout=1", 1, 1000, NULL, 0};
+    struct lb_db *down = lb_db_new(&none);
+    ck_assert_int_eq(lb_db_sync_notifications(down, NULL, NULL), -1);
+    lb_db_free(down);
+    lb_buf_free(&b);
+    lb_db_free(db);
 }
 END_TEST
 
@@ -230,6 +277,7 @@ int main(void)
     tcase_add_test(tc, test_new_does_not_connect);
     tcase_add_test(tc, test_ready_ping_generation);
     tcase_add_test(tc, test_revocation_notifies);
+    tcase_add_test(tc, test_sync_delivers_what_committed_before);
     tcase_add_test(tc, test_statement_timeout);
     tcase_add_test(tc, test_session_options);
     tcase_add_test(tc, test_terminated_backend_reconnects);
