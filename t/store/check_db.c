@@ -79,22 +79,30 @@ static void on_notify(void *ctx, const char *channel, const char *payload)
     snprintf(s->payload, sizeof s->payload, "%s", payload);
 }
 
-START_TEST(test_revocation_notifies)
+/* A new key of a new tenant; its id copied out. */
+static void new_key(struct lb_db *db, char key_id[37])
 {
-    struct lb_db_options opt = {pgtest_conninfo(), 5, 5000, STORE_KEYS_CHANNEL, 0};
-    struct lb_db *listener = lb_db_new(&opt);
-    ck_assert_int_eq(lb_db_ready(listener), LB_OK);
-    struct lb_db *db = pgtest_db();
     char tenant[37];
     pgtest_tenant(db, tenant);
     struct lb_buf b;
     lb_buf_init(&b);
     ck_assert_int_eq(store_key_create(db, tenant, "n", &b), LB_OK);
     json_object *k = pgtest_json(&b);
-    char key_id[37];
-    snprintf(key_id, sizeof key_id, "%s", pgtest_jstr(k, "id"));
+    snprintf(key_id, 37, "%s", pgtest_jstr(k, "id"));
     json_object_put(k);
-    lb_buf_reset(&b);
+    lb_buf_free(&b);
+}
+
+START_TEST(test_revocation_notifies)
+{
+    struct lb_db_options opt = {pgtest_conninfo(), 5, 5000, STORE_KEYS_CHANNEL, 0};
+    struct lb_db *listener = lb_db_new(&opt);
+    ck_assert_int_eq(lb_db_ready(listener), LB_OK);
+    struct lb_db *db = pgtest_db();
+    char key_id[37];
+    new_key(db, key_id);
+    struct lb_buf b;
+    lb_buf_init(&b);
     ck_assert_int_eq(store_key_revoke(db, key_id, &b), LB_OK);
 
     struct seen s = {0};
@@ -127,19 +135,13 @@ START_TEST(test_sync_delivers_what_committed_before)
     PQclear(r);
     ck_assert_int_gt(backend, 0);
     struct lb_db *db = pgtest_db();
-    char tenant[37];
-    pgtest_tenant(db, tenant);
+    char key_id[37];
+    new_key(db, key_id);
     struct lb_buf b;
     lb_buf_init(&b);
-    ck_assert_int_eq(store_key_create(db, tenant, "n", &b), LB_OK);
-    json_object *k = pgtest_json(&b);
-    char key_id[37];
-    snprintf(key_id, sizeof key_id, "%s", pgtest_jstr(k, "id"));
-    json_object_put(k);
     ck_assert_int_ge(lb_db_sync_notifications(listener, NULL, NULL), 0); /* anything before */
 
     ck_assert_int_eq(kill(backend, SIGSTOP), 0);
-    lb_buf_reset(&b);
     ck_assert_int_eq(store_key_revoke(db, key_id, &b), LB_OK);
     ck_assert_int_eq(kill(backend, SIGCONT), 0);
     struct seen s = {0};

@@ -193,6 +193,17 @@ START_TEST(test_cross_tenant_foreign_keys)
 }
 END_TEST
 
+/* An enabled webhook endpoint of tenant subscribed to event. */
+static void add_endpoint(const char *tenant, const char *event)
+{
+    const char *v[] = {tenant, event};
+    PQclear(pgtest_sql(pgtest_conninfo(),
+                       "INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES "
+                       "($1, 'https://example.com/h', ARRAY[$2], "
+                       "'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=')",
+                       2, v));
+}
+
 /* sql/009: a mark skips a trigger only for the statement that set it (its own start time):
  * set by an earlier statement of the same transaction, it skips nothing. Each statement is sent
  * as a message of its own (statements of one simple-protocol message share a start time). */
@@ -232,11 +243,7 @@ START_TEST(test_marks_skip_only_their_statement)
     PQclear(PQexec(c, "ROLLBACK"));
     /* the outbox still writes an event for a tenant with an endpoint after a stale quiet mark */
     const char *ep_v[] = {tb};
-    PQclear(pgtest_sql(pgtest_conninfo(),
-                       "INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES "
-                       "($1, 'https://example.com/h', ARRAY['booking.status_changed'], "
-                       "'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=')",
-                       1, ep_v));
+    add_endpoint(tb, "booking.status_changed");
     const char *ev_v[] = {tb, bb};
     ck_assert_str_eq(in_tx_after_mark(c, "leadbook.quiet",
                                       "INSERT INTO booking_events (tenant_id, booking_id, "
@@ -293,11 +300,7 @@ START_TEST(test_lead_create_skips_redundant_triggers)
     ck_assert_msg(strstr(fired, "webhook_outbox") == NULL, "fired: %s", fired);
     ck_assert_msg(strstr(fired, "bookings_tenant_id_lead_id_fkey") != NULL, "fired: %s", fired);
     const char *ep_v[] = {t};
-    PQclear(pgtest_sql(pgtest_conninfo(),
-                       "INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES "
-                       "($1, 'https://example.com/h', ARRAY['booking.created'], "
-                       "'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=')",
-                       1, ep_v));
+    add_endpoint(t, "booking.created");
     lead_create_triggers(c, t, a, fired, sizeof fired);
     ck_assert_msg(strstr(fired, "agent_in_tenant") == NULL, "fired: %s", fired);
     ck_assert_msg(strstr(fired, "webhook_outbox") != NULL, "fired: %s", fired);
