@@ -6,10 +6,11 @@
  * Signals as in prefork.c: the handler sets a flag and writes to a self-pipe; the loop acts.
  *
  * Threads (the service, not --once): LB_WEBHOOK_SENDERS senders, each with its own database
- * connection, claim and send one delivery at a time, so a receiver that hangs for the timeout
- * holds one sender and the others go on, and deliveries are not limited to one round trip at a
- * time. The main thread keeps the LISTEN connection and wakes the senders on a NOTIFY; it alone
- * takes the signals. */
+ * connection and HTTP client, claim a batch of one endpoint's deliveries at a time, send them
+ * one after the other on one kept-open connection and record the successes together, so a
+ * receiver that hangs for the timeout holds one sender (and only its own deliveries) and the
+ * others go on. The main thread keeps the LISTEN connection and wakes the senders on a NOTIFY; it
+ * alone takes the signals. */
 #include "webhook_deliver.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@
 #define DB_RETRY_MAX_MS 10000
 #define LEASE_MARGIN_MS 5000 /* a claim is sent only if its lease outlasts the request by this */
 #define RECORD_TRIES 3       /* a result is written again this often when the database breaks */
+#define FLUSH_MS 1000        /* the longest a success waits for those after it to be recorded */
 
 static const struct lb_db_stmt_set *const deliverer_catalog[] = {
     &store_webhook_deliveries_statements, NULL};
@@ -42,19 +44,30 @@ static const struct lb_db_stmt_set *const deliverer_catalog[] = {
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
 
-/* The senders' wake-up: the main thread bumps wake_gen (a NOTIFY, a reconnected listener, the
- * stop) and broadcasts; a sender passes when the generation it saw has changed. */
+/* The senders' wake-up. All of them (the stop): the main thread bumps wake_gen and
+ * broadcasts; a sender passes when the generation it saw has changed. One of them (a NOTIFY, a
+ * reconnected listener, a sender whose claim left more due): a token, taken by the first sender
+ * to look, so that a NOTIFY for one event starts one claim, not one per sender. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     unsigned long wake_gen;
-} senders = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    int token;
+} senders = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
 
 static void wake_senders(void)
 {
     pthread_mutex_lock(&senders.mu);
     senders.wake_gen++;
     pthread_cond_broadcast(&senders.cv);
+    pthread_mutex_unlock(&senders.mu);
+}
+
+static void wake_one_sender(void)
+{
+    pthread_mutex_lock(&senders.mu);
+    senders.token = 1;
+    pthread_cond_signal(&senders.cv);
     pthread_mutex_unlock(&senders.mu);
 }
 
@@ -79,6 +92,7 @@ struct deliverer {
     int wake; /* a NOTIFY arrived (or the listener reconnected): pass now */
     int sent; /* deliveries claimed by the last pass (a busy pass: look again soon) */
     unsigned long session_generation; /* the db connection store_whd_session was run on */
+    struct lb_webhook_client *http;   /* this sender's (keeps a batch's connection open) */
     pthread_t thread;                 /* a sender's */
     int started;
 };
@@ -92,16 +106,16 @@ static double jitter_random(void)
     return (double)r / 4294967296.0;
 }
 
-/* Writes a result, retrying across a reconnect: losing it would resend the delivery after the
- * lease (still correct, at least once, but a duplicate the receiver must absorb). */
-static enum lb_status record_delivered(struct lb_db *db, const struct store_whd_item *it,
-                                       long status, int *owned)
+/* Writes results, retrying across a reconnect: losing them would resend the deliveries after
+ * the lease (still correct, at least once, but duplicates the receiver must absorb). */
+static enum lb_status record_delivered(struct lb_db *db, const struct store_whd_item *const *items,
+                                       const long *statuses, int n, int *owned)
 {
     enum lb_status s = LB_UNAVAILABLE;
     for (int i = 0; i < RECORD_TRIES && s == LB_UNAVAILABLE; i++) {
         if (i)
             usleep(300 * 1000);
-        s = store_whd_delivered(db, it, status, owned);
+        s = store_whd_delivered(db, items, statuses, n, owned);
     }
     return s;
 }
@@ -159,16 +173,54 @@ static int fail_one(struct deliverer *d, const struct store_whd_item *it, long s
     return out.disabled[0] != '\0';
 }
 
-/* Sends one delivery and records the result; returns 1 when the endpoint got disabled. */
-static int deliver_one(struct deliverer *d, const struct store_whd_item *it)
+/* The successes of a batch not yet recorded: written together, in one statement (flush_ok),
+ * when the batch is done, before a failure is (results in the order of the attempts: a success
+ * ends a run of failures), and when the oldest has waited FLUSH_MS. */
+struct ok_list {
+    struct store_whd_item items[LB_WEBHOOK_BATCH];
+    const struct store_whd_item *ptrs[LB_WEBHOOK_BATCH];
+    long status[LB_WEBHOOK_BATCH], ms[LB_WEBHOOK_BATCH];
+    int n;
+    int64_t first_ms; /* when items[0] was answered */
+};
+
+static void flush_ok(struct deliverer *d, struct ok_list *ok)
 {
-    if (!it->enabled)
+    if (ok->n == 0)
+        return;
+    int owned[LB_WEBHOOK_BATCH];
+    for (int i = 0; i < ok->n; i++)
+        ok->ptrs[i] = &ok->items[i];
+    enum lb_status s = record_delivered(d->db, ok->ptrs, ok->status, ok->n, owned);
+    for (int i = 0; i < ok->n; i++) {
+        char ids[256];
+        log_ids(ids, sizeof ids, &ok->items[i]);
+        if (s != LB_OK)
+            lb_log(LB_LOG_ERROR, "webhook_record_failed", "%s result=delivered db_status=%d", ids,
+                   s);
+        else if (!owned[i])
+            lb_log(LB_LOG_WARN, "webhook_claim_lost", "%s result=delivered", ids);
+        else
+            lb_log(LB_LOG_INFO, "webhook_delivered", "%s status=%ld ms=%ld", ids, ok->status[i],
+                   ok->ms[i]);
+    }
+    ok->n = 0;
+}
+
+/* Sends one delivery; a success joins ok, a failure is recorded at once (after the successes
+ * before it). Returns 1 when the endpoint got disabled. */
+static int deliver_one(struct deliverer *d, const struct store_whd_item *it, struct ok_list *ok)
+{
+    if (!it->enabled) {
+        flush_ok(d, ok);
         return fail_one(d, it, 0, "not sent: the endpoint is disabled", NULL, -1, 0);
+    }
     long long ts = (long long)time(NULL);
     char sig[LB_WEBHOOK_SIG_HEADER_LEN];
     double retry_s = lb_webhook_retry_delay_s(it->attempt, jitter_random());
     if (lb_webhook_signature_header(it->secret, it->previous, it->event_id, ts, it->payload,
                                     it->payload_len, sig) != 0) {
+        flush_ok(d, ok);
         return fail_one(d, it, 0, "not sent: the endpoint's signing secret is malformed", NULL,
                         retry_s, 0);
     }
@@ -182,23 +234,23 @@ static int deliver_one(struct deliverer *d, const struct store_whd_item *it)
                                     .timeout_ms = LB_WEBHOOK_TIMEOUT_MS};
     struct lb_webhook_result res;
     int64_t t0 = lb_monotonic_ms();
-    lb_webhook_post(&rq, &res);
-    long ms = (long)(lb_monotonic_ms() - t0);
+    lb_webhook_post(d->http, &rq, &res);
+    int64_t t1 = lb_monotonic_ms();
+    long ms = (long)(t1 - t0);
     if (!res.ok) {
         /* A refusal (a non-public address) is retried like any failure: the name may resolve
          * elsewhere later, and the endpoint is disabled after five days of it anyway. */
+        flush_ok(d, ok);
         return fail_one(d, it, res.status, res.error, res.excerpt, retry_s, ms);
     }
-    char ids[256];
-    log_ids(ids, sizeof ids, it);
-    int owned = 0;
-    enum lb_status s = record_delivered(d->db, it, res.status, &owned);
-    if (s != LB_OK)
-        lb_log(LB_LOG_ERROR, "webhook_record_failed", "%s result=delivered db_status=%d", ids, s);
-    else if (!owned)
-        lb_log(LB_LOG_WARN, "webhook_claim_lost", "%s result=delivered", ids);
-    else
-        lb_log(LB_LOG_INFO, "webhook_delivered", "%s status=%ld ms=%ld", ids, res.status, ms);
+    if (ok->n == 0)
+        ok->first_ms = t1;
+    ok->items[ok->n] = *it;
+    ok->status[ok->n] = res.status;
+    ok->ms[ok->n] = ms;
+    ok->n++;
+    if (ok->n == LB_WEBHOOK_BATCH || t1 - ok->first_ms >= FLUSH_MS)
+        flush_ok(d, ok);
     return 0;
 }
 
@@ -212,8 +264,8 @@ static int in_list(char gone[][37], int n, const char *endpoint)
     return 0;
 }
 
-/* Claims and delivers batches until fewer than a full batch is due. 0, or -1 when the database
- * failed. */
+/* Claims and delivers batches until none is due (as the last claim saw it). 0, or -1 when the
+ * database failed. */
 static int run_pass(struct deliverer *d)
 {
     d->sent = 0;
@@ -225,6 +277,7 @@ static int run_pass(struct deliverer *d)
             return -1;
         d->session_generation = lb_db_generation(d->db);
     }
+    struct ok_list ok;
     for (;;) {
         if (stop_signal)
             return 0;
@@ -232,8 +285,11 @@ static int run_pass(struct deliverer *d)
         if (store_whd_claim(d->db, LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S, &batch) != LB_OK)
             return -1;
         int64_t claimed_ms = lb_monotonic_ms();
+        if (batch.more && !d->opt->once)
+            wake_one_sender(); /* another sender takes the next batch meanwhile */
         char gone[LB_WEBHOOK_BATCH][37];
         int ngone = 0;
+        ok.n = 0;
         for (int i = 0; i < batch.count; i++) {
             struct store_whd_item it;
             store_whd_item(&batch, i, &it);
@@ -247,13 +303,14 @@ static int run_pass(struct deliverer *d)
                            stop_signal ? "stopping" : "lease_short");
                 continue;
             }
-            if (deliver_one(d, &it) && ngone < LB_WEBHOOK_BATCH)
+            if (deliver_one(d, &it, &ok) && ngone < LB_WEBHOOK_BATCH)
                 snprintf(gone[ngone++], sizeof gone[0], "%s", it.endpoint_id);
         }
-        int full = batch.count == LB_WEBHOOK_BATCH;
+        flush_ok(d, &ok); /* before the batch's result (whose strings ok points into) is freed */
+        int more = batch.more;
         d->sent += batch.count;
         store_whd_batch_free(&batch);
-        if (!full)
+        if (!more)
             return 0;
     }
 }
@@ -334,7 +391,8 @@ static void *sender(void *arg)
     int64_t next_pass = 0, backoff = DB_RETRY_MIN_MS;
     while (!stop_signal) {
         pthread_mutex_lock(&senders.mu);
-        int woke = senders.wake_gen != seen;
+        int woke = senders.wake_gen != seen || senders.token;
+        senders.token = 0;
         seen = senders.wake_gen;
         pthread_mutex_unlock(&senders.mu);
         int64_t now = lb_monotonic_ms();
@@ -357,7 +415,7 @@ static void *sender(void *arg)
             until.tv_nsec -= 1000000000L;
         }
         pthread_mutex_lock(&senders.mu);
-        if (senders.wake_gen == seen && !stop_signal)
+        if (senders.wake_gen == seen && !senders.token && !stop_signal)
             pthread_cond_timedwait(&senders.cv, &senders.mu, &until);
         pthread_mutex_unlock(&senders.mu);
     }
@@ -385,7 +443,7 @@ static int serve(struct deliverer *main_d, struct deliverer *s, int nsenders)
         check_listener(main_d);
         if (main_d->wake) {
             main_d->wake = 0;
-            wake_senders();
+            wake_one_sender();
         }
         sleep_ms(TICK_MS);
     }
@@ -417,7 +475,10 @@ int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
                                 .statement_timeout_ms = 30000,
                                 .listen_channel = NULL,
                                 .unnamed = opt->unnamed};
-    struct deliverer d = {.opt = opt, .listen_backoff_ms = DB_RETRY_MIN_MS, .db = lb_db_new(&dbo)};
+    struct deliverer d = {.opt = opt,
+                          .listen_backoff_ms = DB_RETRY_MIN_MS,
+                          .db = lb_db_new(&dbo),
+                          .http = opt->once ? lb_webhook_client_new() : NULL};
     if (d.db)
         lb_db_set_statements(d.db, deliverer_catalog);
     if (!opt->once) {
@@ -440,13 +501,14 @@ int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
     for (int i = 0; i < nsenders; i++) {
         s[i].opt = opt;
         s[i].db = lb_db_new(&dbo);
+        s[i].http = lb_webhook_client_new();
         if (s[i].db)
             lb_db_set_statements(s[i].db, deliverer_catalog);
-        else
+        if (!s[i].db || !s[i].http)
             ok = 0;
     }
     int rc = 1;
-    if (ok && d.db && (opt->once || d.listen)) {
+    if (ok && d.db && (opt->once ? d.http != NULL : d.listen != NULL)) {
         lb_log(LB_LOG_INFO, "webhooks_start", "once=%d senders=%d batch=%d lease_s=%d poll_ms=%d",
                opt->once, opt->once ? 1 : nsenders, LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S,
                LB_WEBHOOK_POLL_MS);
@@ -454,10 +516,13 @@ int lb_webhook_deliver_run(const struct lb_webhook_deliver_options *opt)
     } else {
         lb_log(LB_LOG_ERROR, "webhooks_init_failed", "reason=\"out of memory\"");
     }
-    for (int i = 0; i < nsenders; i++)
+    for (int i = 0; i < nsenders; i++) {
         lb_db_free(s[i].db);
+        lb_webhook_client_free(s[i].http);
+    }
     lb_db_free(d.listen);
     lb_db_free(d.db);
+    lb_webhook_client_free(d.http);
     lb_webhook_http_cleanup();
     close(signal_pipe[0]);
     close(signal_pipe[1]);

@@ -1,19 +1,21 @@
 /* webhook_deliver: the webhook deliverer, `leadbookctl webhooks run [--once]` (API.md
- * "Webhooks"). It claims due deliveries from the outbox, POSTs them (webhook_http), records
- * each result and schedules the retries (webhook_sign), and sleeps until a NOTIFY on
- * leadbook_webhooks, the next due retry, or a poll every few seconds. Stops on SIGTERM/SIGINT
- * after the request in flight; reconnects to PostgreSQL by itself. */
+ * "Webhooks"). It claims due deliveries from the outbox in batches of one endpoint's, POSTs
+ * them (webhook_http), records the results and schedules the retries (webhook_sign), and sleeps
+ * until a NOTIFY on leadbook_webhooks, the next due retry, or a poll every few seconds. Stops on
+ * SIGTERM/SIGINT after the request in flight; reconnects to PostgreSQL by itself. */
 #ifndef LB_WEBHOOK_DELIVER_H
 #define LB_WEBHOOK_DELIVER_H
 
 #define LB_WEBHOOK_CHANNEL "leadbook_webhooks"
 #define LB_WEBHOOK_POLL_MS 5000     /* the longest sleep without a NOTIFY */
 #define LB_WEBHOOK_BUSY_POLL_MS 300 /* the longest sleep after a pass that delivered anything */
-/* Deliveries claimed at a time: one. A claimed delivery waits for those of its batch before it,
- * so with more a receiver that hangs for the 10 s timeout would hold back deliveries to other
- * endpoints that another deliverer could have sent meanwhile (check_webhooks_deliver
- * test_hang_past_timeout). One claim per delivery costs one short statement. */
-#define LB_WEBHOOK_BATCH 1
+/* Deliveries claimed at a time, at most: those of one endpoint among this many oldest due ones
+ * (store_whd_claim). A claimed delivery waits for those of its batch before it, so a batch goes
+ * to one receiver only: one that hangs for the 10 s timeout holds back its own deliveries, not
+ * other endpoints' (check_webhooks_deliver test_hang_past_timeout). A batch costs one claim
+ * statement, one connection to the receiver and one statement for its successes
+ * (t/bench/results-pairs.md, issue 18, the deliverer's work per delivery). */
+#define LB_WEBHOOK_BATCH 16
 /* Deliveries in flight at once per deliverer (threads, each with its own connection): a hanging
  * receiver holds one of them; --once sends one at a time. */
 #define LB_WEBHOOK_SENDERS 4

@@ -66,15 +66,17 @@ t_e2e_check_api_site_CFLAGS = $(E2E_CFLAGS)
 t_e2e_check_api_site_LDADD = $(UNIT_LDADD)
 
 # The webhook deliverer (leadbookctl webhooks run): a receiver in the test (t/e2e/whrx.c),
-# endpoints inserted with SQL, the real leadbookctl run --once and as a service.
+# endpoints inserted with SQL, the real leadbookctl run --once and as a service; its claim and
+# record statements and its HTTP client also called directly (batches, connection reuse).
 if HAVE_CHECK
 check_PROGRAMS += t/e2e/check_webhooks_deliver
 TESTS += t/e2e/check_webhooks_deliver
 endif
 t_e2e_check_webhooks_deliver_SOURCES = t/e2e/check_webhooks_deliver.c t/e2e/whrx.c \
-	t/e2e/whrx.h t/lib/pgtest.c t/lib/pgtest.h
-t_e2e_check_webhooks_deliver_CFLAGS = $(E2E_CFLAGS) -pthread
-t_e2e_check_webhooks_deliver_LDADD = $(UNIT_LDADD) -lpthread
+	t/e2e/whrx.h t/lib/pgtest.c t/lib/pgtest.h src/webhook_http.c src/webhook_http.h \
+	src/store/webhook_deliveries.c src/store/webhook_deliveries.h
+t_e2e_check_webhooks_deliver_CFLAGS = $(E2E_CFLAGS) $(CURL_CFLAGS) -pthread
+t_e2e_check_webhooks_deliver_LDADD = $(UNIT_LDADD) $(CURL_LIBS) -lpthread
 
 # GET /metrics through nginx and the 4-worker pool: exact pool totals whichever worker answers,
 # counters that survive a killed worker, no raw ids, the format, local addresses only.

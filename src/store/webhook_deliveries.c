@@ -5,41 +5,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 enum { WHD_CLAIM, WHD_DELIVERED, WHD_FAILED, WHD_RELEASE, WHD_NEXT_DUE };
 
 /* The claim's own statement is its transaction: the row locks last only while it runs. The
- * lease is what keeps the row from other deliverers afterwards, and what a result must match. */
+ * lease is what keeps the row from other deliverers afterwards, and what a result must match.
+ * cand locks the $1 oldest due rows; of those, only the ones of the oldest's endpoint are
+ * claimed (the others are let go at once, still due, for the next claim): a batch goes to one
+ * receiver, so a receiver that hangs holds back only its own deliveries. The rows to update are
+ * named by an array of ids (an index lookup each): with UPDATE ... FROM cand the generic plan
+ * (LB_DB_SESSION_OPTIONS) merge-joined the whole primary key against the batch, 2,500 buffers
+ * and 3.5 ms a claim with 5,000 rows in the table. */
 #define SQL_CLAIM                                                                                  \
-    "WITH due AS (SELECT id FROM webhook_deliveries "                                              \
-    "             WHERE status = 'pending' AND next_attempt_at <= now() "                          \
-    "             ORDER BY next_attempt_at LIMIT $1::int FOR UPDATE SKIP LOCKED), "                \
+    "WITH cand AS MATERIALIZED ("                                                                  \
+    "       SELECT id, tenant_id, endpoint_id, next_attempt_at FROM webhook_deliveries "           \
+    "       WHERE status = 'pending' AND next_attempt_at <= now() "                                \
+    "       ORDER BY next_attempt_at LIMIT $1::int FOR UPDATE SKIP LOCKED), "                      \
+    "first AS (SELECT tenant_id, endpoint_id FROM cand ORDER BY next_attempt_at, id LIMIT 1), "    \
     "claimed AS (UPDATE webhook_deliveries d "                                                     \
     "            SET next_attempt_at = now() + make_interval(secs => $2::int) "                    \
-    "            FROM due WHERE d.id = due.id "                                                    \
+    "            WHERE d.id = ANY (ARRAY(SELECT c.id FROM cand c JOIN first f "                    \
+    "                                    ON f.tenant_id = c.tenant_id "                            \
+    "                                   AND f.endpoint_id = c.endpoint_id)) "                      \
     "            RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_id, d.attempt, "              \
     "                      d.next_attempt_at) "                                                    \
     "SELECT c.id, c.tenant_id, c.endpoint_id, c.event_id, c.attempt, c.next_attempt_at::text, "    \
     "       w.url, w.enabled, w.secret, "                                                          \
     "       CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, "           \
-    "       e.payload "                                                                            \
+    "       e.payload, (SELECT count(*) FROM cand) "                                               \
     "FROM claimed c "                                                                              \
     "JOIN webhook_endpoints w ON w.tenant_id = c.tenant_id AND w.id = c.endpoint_id "              \
     "JOIN webhook_events e ON e.id = c.event_id "                                                  \
     "ORDER BY c.next_attempt_at, c.id"
 
-/* Only while the claim is ours ($2, the lease): a delivery whose lease ran out may have been
- * claimed again, and then its new owner records it. A success ends the endpoint's run of
- * failures. */
+/* Several successes in one statement: $1 the ids, $2 their leases, $3 their statuses (arrays
+ * of the same length). Each row only while its claim is ours (its lease): a delivery whose lease
+ * ran out may have been claimed again, and then its new owner records it; the others are
+ * recorded all the same. A success ends its endpoint's run of failures. Returns the ids
+ * recorded. */
 #define SQL_DELIVERED                                                                              \
-    "WITH d AS (UPDATE webhook_deliveries SET status = 'delivered', response_status = $3::int, "   \
-    "                  delivered_at = now(), next_attempt_at = NULL, error = NULL "                \
-    "           WHERE id = $1::uuid AND status = 'pending' "                                       \
-    "             AND next_attempt_at = $2::timestamptz "                                          \
-    "           RETURNING tenant_id, endpoint_id), "                                               \
-    "w AS (UPDATE webhook_endpoints w SET failing_since = NULL FROM d "                            \
-    "      WHERE w.tenant_id = d.tenant_id AND w.id = d.endpoint_id "                              \
+    "WITH r AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[]) "                   \
+    "                  AS r(id, lease, status)), "                                                 \
+    "d AS (UPDATE webhook_deliveries p SET status = 'delivered', response_status = r.status, "     \
+    "             delivered_at = now(), next_attempt_at = NULL, error = NULL "                     \
+    "      FROM r WHERE p.id = ANY ($1::uuid[]) AND p.id = r.id AND p.status = 'pending' "         \
+    "        AND p.next_attempt_at = r.lease "                                                     \
+    "      RETURNING p.id, p.tenant_id, p.endpoint_id), "                                          \
+    "w AS (UPDATE webhook_endpoints w SET failing_since = NULL "                                   \
+    "      FROM (SELECT DISTINCT tenant_id, endpoint_id FROM d) x "                                \
+    "      WHERE w.tenant_id = x.tenant_id AND w.id = x.endpoint_id "                              \
     "        AND w.failing_since IS NOT NULL RETURNING 1) "                                        \
-    "SELECT count(*) FROM d"
+    "SELECT id::text FROM d"
 
 /* e decides from the snapshot whether this failure disables the endpoint (a 410, $6, or a run
  * of failures older than five days); d records the attempt (with the retry's time only if
@@ -108,10 +125,14 @@ enum lb_status store_whd_claim(struct lb_db *db, int limit, int lease_s,
     snprintf(lease, sizeof lease, "%d", lease_s);
     const char *v[] = {lim, lease};
     batch->res = NULL;
-    batch->count = 0;
+    batch->count = batch->more = 0;
     enum lb_status s = lb_db_exec(db, &stmts[WHD_CLAIM], 2, v, &batch->res);
     if (s == LB_OK)
         batch->count = PQntuples(batch->res);
+    if (batch->count > 0) {
+        long seen = atol(PQgetvalue(batch->res, 0, 11));
+        batch->more = seen > batch->count || seen >= limit;
+    }
     return s;
 }
 
@@ -141,23 +162,64 @@ void store_whd_batch_free(struct store_whd_batch *batch)
 {
     PQclear(batch->res);
     batch->res = NULL;
-    batch->count = 0;
+    batch->count = batch->more = 0;
 }
 
-enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *it, long status,
-                                   int *owned)
+/* Appends the n strings of vals as a PostgreSQL array literal, each element double-quoted (ids,
+ * timestamps and numbers: no quote or backslash in them). 0, or -1 when out of memory. */
+static int array_literal(struct lb_buf *b, const char *const *vals, int n)
 {
-    char st[16];
-    snprintf(st, sizeof st, "%ld", status);
-    const char *v[] = {it->id, it->lease, st};
-    PGresult *res;
-    *owned = 0;
-    enum lb_status s = lb_db_exec(db, &stmts[WHD_DELIVERED], 3, v, &res);
-    if (s != LB_OK)
-        return s;
-    *owned = atoi(PQgetvalue(res, 0, 0)) > 0;
-    PQclear(res);
-    return LB_OK;
+    lb_buf_append(b, "{", 1);
+    for (int i = 0; i < n; i++)
+        lb_buf_printf(b, "%s\"%s\"", i ? "," : "", vals[i]);
+    lb_buf_append(b, "}", 1);
+    return b->failed ? -1 : 0;
+}
+
+enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *const *items,
+                                   const long *statuses, int n, int *owned)
+{
+    for (int i = 0; i < n; i++)
+        owned[i] = 0;
+    if (n <= 0)
+        return LB_OK;
+    const char **ids = calloc((size_t)n, sizeof *ids), **leases = calloc((size_t)n, sizeof *ids),
+               **sts = calloc((size_t)n, sizeof *ids);
+    char(*st)[16] = calloc((size_t)n, sizeof *st);
+    struct lb_buf a_id, a_lease, a_st;
+    lb_buf_init(&a_id);
+    lb_buf_init(&a_lease);
+    lb_buf_init(&a_st);
+    enum lb_status s = LB_INTERNAL;
+    if (ids && leases && sts && st) {
+        for (int i = 0; i < n; i++) {
+            snprintf(st[i], sizeof st[i], "%ld", statuses[i]);
+            ids[i] = items[i]->id;
+            leases[i] = items[i]->lease;
+            sts[i] = st[i];
+        }
+        if (array_literal(&a_id, ids, n) == 0 && array_literal(&a_lease, leases, n) == 0 &&
+            array_literal(&a_st, sts, n) == 0) {
+            const char *v[] = {a_id.data, a_lease.data, a_st.data};
+            PGresult *res;
+            s = lb_db_exec(db, &stmts[WHD_DELIVERED], 3, v, &res);
+            if (s == LB_OK) {
+                for (int r = 0; r < PQntuples(res); r++)
+                    for (int i = 0; i < n; i++)
+                        if (strcmp(PQgetvalue(res, r, 0), items[i]->id) == 0)
+                            owned[i] = 1;
+                PQclear(res);
+            }
+        }
+    }
+    lb_buf_free(&a_id);
+    lb_buf_free(&a_lease);
+    lb_buf_free(&a_st);
+    free(ids);
+    free(leases);
+    free(sts);
+    free(st);
+    return s;
 }
 
 enum lb_status store_whd_failed(struct lb_db *db, const struct store_whd_item *it,
@@ -205,5 +267,6 @@ enum lb_status store_whd_next_due(struct lb_db *db, double *seconds, int *none)
 
 enum lb_status store_whd_session(struct lb_db *db)
 {
-    return lb_db_exec_script(db, "SET synchronous_commit TO off");
+    return lb_db_exec_script(db, "SET synchronous_commit TO off; "
+                                 "SET plan_cache_mode TO force_custom_plan");
 }

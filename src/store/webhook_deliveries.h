@@ -26,18 +26,21 @@ struct store_whd_item {
 struct store_whd_batch {
     PGresult *res;
     int count;
+    int more; /* other due deliveries were seen (another endpoint's, or past the limit) */
 };
 
-/* Claims up to limit due pending deliveries (oldest due first) for lease_s seconds. */
+/* Claims, for lease_s seconds, the due pending deliveries of one endpoint (the oldest due
+ * delivery's) among the limit oldest due ones, oldest first: a batch for one receiver. */
 enum lb_status store_whd_claim(struct lb_db *db, int limit, int lease_s,
                                struct store_whd_batch *batch);
 void store_whd_item(const struct store_whd_batch *batch, int i, struct store_whd_item *out);
 void store_whd_batch_free(struct store_whd_batch *batch);
 
-/* Outcome of recording a result: *owned = 0 when the claim was lost (the lease ran out and
- * another deliverer took the row, or the endpoint was deleted): nothing was written. */
-enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *it, long status,
-                                   int *owned);
+/* Records n successes (items[i] answered statuses[i]) in one statement. owned[i] = 0 when that
+ * claim was lost (the lease ran out and another deliverer took the row, or the endpoint was
+ * deleted): nothing was written for it; the others are recorded all the same. */
+enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *const *items,
+                                   const long *statuses, int n, int *owned);
 
 struct store_whd_failure {
     long status;       /* HTTP status, 0 = none (no response) */
@@ -67,8 +70,15 @@ enum lb_status store_whd_next_due(struct lb_db *db, double *seconds, int *none);
  * flush (synchronous_commit off). What a crash of PostgreSQL may then lose is a claim or a
  * result of the last few hundred milliseconds: the delivery falls due again and is sent again,
  * which at-least-once delivery allows; never an event (the outbox is written by the changes'
- * own transactions). Not for a connection through a transaction pooler, where a session
- * setting would reach other clients. */
+ * own transactions). And custom plans (not LB_DB_SESSION_OPTIONS' generic ones): the outbox
+ * tables start empty and grow by hundreds of rows a second, and a generic plan made while they
+ * were small joined webhook_events by a full index scan per delivery (t/bench wh_pairs: claims
+ * of 8,000-16,000 buffers, the write rate with a webhook falling run after run) until an
+ * autovacuum analyze replanned it; a custom plan is made for the table as it is now, and costs
+ * a planning per statement, which for a batch of deliveries is little. These statements are
+ * not tenant-scoped, so the reason for generic plans (one plan whichever tenant comes first)
+ * does not apply. Not for a connection through a transaction pooler, where a session setting
+ * would reach other clients (unnamed statements are planned at each execution there anyway). */
 enum lb_status store_whd_session(struct lb_db *db);
 
 #endif

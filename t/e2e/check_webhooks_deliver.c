@@ -16,6 +16,8 @@
 
 #include "clock.h"
 #include "pgtest.h"
+#include "store/webhook_deliveries.h"
+#include "webhook_http.h"
 #include "whrx.h"
 
 #define SECRET "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -443,29 +445,39 @@ START_TEST(test_redirect_not_followed)
 }
 END_TEST
 
+/* A backlog when both start (claimed in batches: one deliverer may take it all), then events
+ * one at a time while both are up, each taken by whichever claims first. */
 START_TEST(test_two_deliverers_once_each)
 {
     char ep[37];
     endpoint("/many", ep);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 8; i++)
         booking(NULL);
     whrx_delay(60); /* each answer takes a while, so the two runs overlap */
     char log1[64], log2[64];
     snprintf(log1, sizeof log1, "/tmp/whd-a-%ld.log", (long)getpid());
     snprintf(log2, sizeof log2, "/tmp/whd-b-%ld.log", (long)getpid());
     pid_t a = spawn(conf_allow, log1), b = spawn(conf_allow, log2);
-    for (int i = 0; i < 200 && whrx_count() < 16; i++)
+    for (int i = 0;
+         i < 100 && !(log_has(log1, "event=db_connected") && log_has(log2, "event=db_connected"));
+         i++)
+        usleep(50 * 1000);
+    for (int i = 0; i < 16; i++) {
+        booking(NULL);
+        usleep(30 * 1000);
+    }
+    for (int i = 0; i < 200 && whrx_count() < 24; i++)
         usleep(50 * 1000);
     usleep(300 * 1000);
     long ms;
     ck_assert_int_eq(stop(a, 5000, &ms), 0);
     ck_assert_int_eq(stop(b, 5000, &ms), 0);
-    ck_assert_int_eq(whrx_count(), 16);
-    ck_assert_int_eq(whrx_distinct_ids(), 16); /* each event exactly once */
+    ck_assert_int_eq(whrx_count(), 24);
+    ck_assert_int_eq(whrx_distinct_ids(), 24); /* each event exactly once */
     ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
                               "AND status = 'delivered'",
                               ep),
-                     16);
+                     24);
     ck_assert(log_has(log1, "event=webhook_delivered") && log_has(log2, "event=webhook_delivered"));
     unlink(log1);
     unlink(log2);
@@ -733,6 +745,162 @@ START_TEST(test_notify_only_when_idle)
 }
 END_TEST
 
+/* A connection with the deliverer's statements prepared (for calling the store directly). */
+static const struct lb_db_stmt_set *const whd_catalog[] = {&store_webhook_deliveries_statements,
+                                                           NULL};
+static struct lb_db *whd_db(void)
+{
+    struct lb_db_options opt = {pgtest_conninfo(), 5, 10000, NULL, 0};
+    struct lb_db *db = lb_db_new(&opt);
+    ck_assert_ptr_nonnull(db);
+    lb_db_set_statements(db, whd_catalog);
+    return db;
+}
+
+/* A claim takes one endpoint's due deliveries only (the others stay due, for the next claim);
+ * the batch's successes are recorded in one statement, each only while its lease is ours: one
+ * whose lease was lost (taken again by another deliverer) is not recorded, the others are. */
+START_TEST(test_batch_one_endpoint_lease_lost)
+{
+    char a[37], b[37];
+    endpoint("/a", a);
+    endpoint("/b", b);
+    for (int i = 0; i < 3; i++)
+        booking(NULL); /* 3 deliveries to each endpoint, interleaved */
+    struct lb_db *db = whd_db();
+    /* the deliverer's session: custom plans (a generic plan made while the outbox tables were
+     * small scanned webhook_events whole for every claimed delivery as they grew) */
+    ck_assert_int_eq(store_whd_session(db), LB_OK);
+    PGresult *r = NULL;
+    ck_assert_int_eq(lb_db_exec_once(db, "SELECT current_setting('plan_cache_mode')", 0, NULL, &r),
+                     LB_OK);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "force_custom_plan");
+    PQclear(r);
+    struct store_whd_batch batch;
+    ck_assert_int_eq(store_whd_claim(db, 16, 60, &batch), LB_OK);
+    ck_assert_int_eq(batch.count, 3);
+    ck_assert_int_eq(batch.more, 1); /* the other endpoint's are due */
+    struct store_whd_item it[3];
+    const struct store_whd_item *p[3];
+    long st[3] = {200, 204, 202};
+    int owned[3] = {-1, -1, -1};
+    for (int i = 0; i < 3; i++) {
+        store_whd_item(&batch, i, &it[i]);
+        p[i] = &it[i];
+        ck_assert_str_eq(it[i].endpoint_id, it[0].endpoint_id);
+    }
+    const char *mine = it[0].endpoint_id, *other = strcmp(mine, a) == 0 ? b : a;
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                              "AND status = 'pending' AND next_attempt_at <= now()",
+                              other),
+                     3);
+    /* the second one's lease ran out and another deliverer claimed it again */
+    sql_exec("UPDATE webhook_deliveries SET next_attempt_at = now() + interval '61 s' "
+             "WHERE id = $1",
+             it[1].id);
+    ck_assert_int_eq(store_whd_delivered(db, p, st, 3, owned), LB_OK);
+    ck_assert_int_eq(owned[0], 1);
+    ck_assert_int_eq(owned[1], 0);
+    ck_assert_int_eq(owned[2], 1);
+    ck_assert_int_eq(sql_long("SELECT response_status FROM webhook_deliveries WHERE id = $1 "
+                              "AND status = 'delivered' AND next_attempt_at IS NULL",
+                              it[0].id),
+                     200);
+    ck_assert_int_eq(sql_long("SELECT response_status FROM webhook_deliveries WHERE id = $1 "
+                              "AND status = 'delivered'",
+                              it[2].id),
+                     202);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE id = $1 "
+                              "AND status = 'pending' AND response_status IS NULL",
+                              it[1].id),
+                     1);
+    /* the same results again (a retry after a broken connection): nothing is ours any more */
+    ck_assert_int_eq(store_whd_delivered(db, p, st, 3, owned), LB_OK);
+    ck_assert(!owned[0] && !owned[1] && !owned[2]);
+    store_whd_batch_free(&batch);
+    /* the next claim takes the other endpoint's three */
+    ck_assert_int_eq(store_whd_claim(db, 16, 60, &batch), LB_OK);
+    ck_assert_int_eq(batch.count, 3);
+    ck_assert_int_eq(batch.more, 0); /* nothing else due */
+    for (int i = 0; i < 3; i++) {
+        struct store_whd_item o;
+        store_whd_item(&batch, i, &o);
+        ck_assert_str_eq(o.endpoint_id, other);
+    }
+    store_whd_batch_free(&batch);
+    lb_db_free(db);
+}
+END_TEST
+
+/* A batch to one receiver goes over one connection (the receiver keeps it open). */
+START_TEST(test_batch_one_connection)
+{
+    char ep[37];
+    endpoint("/ka", ep);
+    whrx_keepalive(1);
+    for (int i = 0; i < 5; i++)
+        booking(NULL);
+    ck_assert_int_eq(run_once(conf_allow), 0);
+    ck_assert_int_eq(whrx_count(), 5);
+    ck_assert_int_eq(whrx_distinct_ids(), 5);
+    ck_assert_int_eq(whrx_connections(), 1);
+    ck_assert_int_eq(sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                              "AND status = 'delivered' AND response_status = 200",
+                              ep),
+                     5);
+}
+END_TEST
+
+/* A kept-open connection carries only requests for the host, port, scheme and allow-list
+ * decision it was opened (and its address checked) for: a request for another name that
+ * resolves to the same address and port opens a connection of its own, checked, and is
+ * refused; a request under another allow-list decision is refused before any connection. */
+START_TEST(test_reuse_keeps_address_check)
+{
+    whrx_keepalive(1);
+    struct lb_webhook_client *cl = lb_webhook_client_new();
+    ck_assert_ptr_nonnull(cl);
+    char url[300], host[256] = "";
+    struct lb_webhook_request rq = {.url = url,
+                                    .allow_hosts = "127.0.0.1",
+                                    .event_id = "msg_reuse",
+                                    .timestamp = 1700000000,
+                                    .signature = "v1,AAAA",
+                                    .body = "{}",
+                                    .body_len = 2};
+    struct lb_webhook_result res;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/one", whrx_port());
+    for (int i = 0; i < 3; i++) {
+        lb_webhook_post(cl, &rq, &res);
+        ck_assert_msg(res.ok, "error \"%s\"", res.error);
+    }
+    ck_assert_int_eq(whrx_connections(), 1);
+    ck_assert_int_eq(lb_webhook_client_connects(cl), 1);
+    /* the same host and port without the allow-list: refused, nothing sent */
+    rq.allow_hosts = "";
+    lb_webhook_post(cl, &rq, &res);
+    ck_assert(!res.ok && res.refused);
+    ck_assert_int_eq(whrx_count(), 3);
+    if (gethostname(host, sizeof host) == 0 && whrx_name_is_private(host)) {
+        /* a name allow-listed: its connection opened unchecked and kept ... */
+        rq.allow_hosts = host;
+        snprintf(url, sizeof url, "http://%s:%d/two", host, whrx_port());
+        lb_webhook_post(cl, &rq, &res);
+        ck_assert_msg(res.ok, "error \"%s\"", res.error);
+        long conns = whrx_connections();
+        /* ... is not used for that name when it is not allow-listed: checked, refused */
+        rq.allow_hosts = "127.0.0.1";
+        snprintf(url, sizeof url, "https://%s:%d/three", host, whrx_port());
+        lb_webhook_post(cl, &rq, &res);
+        ck_assert(!res.ok && res.refused);
+        ck_assert_msg(strstr(res.error, "is not public") != NULL, "error \"%s\"", res.error);
+        ck_assert_int_eq(whrx_connections(), conns);
+        ck_assert_int_eq(whrx_count(), 4);
+    }
+    lb_webhook_client_free(cl);
+}
+END_TEST
+
 /* (Outside any test: no ck_assert here.) */
 static int write_conf(char *path, size_t len, const char *name, const char *body)
 {
@@ -746,7 +914,7 @@ static int write_conf(char *path, size_t len, const char *name, const char *body
 
 int main(void)
 {
-    if (!pgtest_setup("webhooks_deliver"))
+    if (!pgtest_setup("webhooks_deliver") || lb_webhook_http_init() != 0)
         return EXIT_FAILURE;
     if (write_conf(conf_allow, sizeof conf_allow, "allow",
                    "log_level = info\nwebhook_allow_hosts = 127.0.0.1\n") != 0 ||
@@ -772,6 +940,9 @@ int main(void)
     tcase_add_test(tc, test_receiver_down_then_up);
     tcase_add_test(tc, test_hang_past_timeout);
     tcase_add_test(tc, test_notify_only_when_idle);
+    tcase_add_test(tc, test_batch_one_endpoint_lease_lost);
+    tcase_add_test(tc, test_batch_one_connection);
+    tcase_add_test(tc, test_reuse_keeps_address_check);
     suite_add_tcase(s, tc);
     int rc = pgtest_run_suite(s);
     unlink(conf_allow);

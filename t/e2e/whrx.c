@@ -1,5 +1,5 @@
 /* whrx: the tests' webhook receiver (see the header). Deliberately simple: one request per
- * connection (the deliverer never reuses one), Content-Length bodies only. */
+ * connection unless whrx_keepalive, Content-Length bodies only, no pipelining. */
 #include "whrx.h"
 
 #include <arpa/inet.h>
@@ -30,6 +30,7 @@ static struct {
     int delay_ms;
     char hang_prefix[64]; /* requests whose target starts with it wait hang_ms */
     int hang_ms;
+    int keepalive; /* answer without Connection: close and read the next request */
 } rx = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void parse_head(char *head, struct whrx_req *r)
@@ -53,11 +54,10 @@ static void parse_head(char *head, struct whrx_req *r)
     }
 }
 
-static void *serve_conn(void *arg)
+/* Reads, records and answers one request; 1 when the connection stays open for another. */
+static int serve_one(int fd, struct whrx_req *rp)
 {
-    int fd = (int)(long)arg;
-    struct whrx_req *rp = calloc(1, sizeof *rp);
-    ck_assert_ptr_nonnull(rp);
+    memset(rp, 0, sizeof *rp);
 #define r (*rp)
     char buf[32768];
     buf[0] = '\0';
@@ -70,11 +70,8 @@ static void *serve_conn(void *arg)
         len += (size_t)k;
         buf[len] = '\0';
     }
-    if (!end) {
-        close(fd);
-        free(rp);
-        return NULL;
-    }
+    if (!end)
+        return 0;
     size_t head_len = (size_t)(end - buf) + 4;
     *end = '\0';
     parse_head(buf, &r);
@@ -98,6 +95,8 @@ static void *serve_conn(void *arg)
     int delay = rx.delay_ms;
     if (rx.hang_prefix[0] && strncmp(r.target, rx.hang_prefix, strlen(rx.hang_prefix)) == 0)
         delay = rx.hang_ms;
+    int keep = rx.keepalive;
+    const char *conn = keep ? "keep-alive" : "close";
     pthread_mutex_unlock(&rx.mu);
     if (delay)
         usleep((useconds_t)delay * 1000);
@@ -106,20 +105,29 @@ static void *serve_conn(void *arg)
     if (status >= 300 && status < 400)
         n = snprintf(out, sizeof out,
                      "HTTP/1.1 %d Scripted\r\nLocation: http://127.0.0.1:%d/elsewhere\r\n"
-                     "Connection: close\r\nContent-Length: 8\r\n\r\nanswered",
-                     status, rx.port);
+                     "Connection: %s\r\nContent-Length: 8\r\n\r\nanswered",
+                     status, rx.port, conn);
     else
         n = snprintf(out, sizeof out,
-                     "HTTP/1.1 %d Scripted\r\nConnection: close\r\nContent-Length: 8\r\n\r\n"
+                     "HTTP/1.1 %d Scripted\r\nConnection: %s\r\nContent-Length: 8\r\n\r\n"
                      "answered",
-                     status);
+                     status, conn);
     ssize_t w = write(fd, out, (size_t)n);
-    (void)w;
+    return keep && w == n;
+}
+#undef r
+
+static void *serve_conn(void *arg)
+{
+    int fd = (int)(long)arg;
+    struct whrx_req *rp = calloc(1, sizeof *rp);
+    ck_assert_ptr_nonnull(rp);
+    while (serve_one(fd, rp) && !rx.stop)
+        ;
     close(fd);
     free(rp);
     return NULL;
 }
-#undef r
 
 static void *accept_loop(void *arg)
 {
@@ -151,7 +159,7 @@ void whrx_start(void)
 
 void whrx_start_on(int port)
 {
-    rx.nscript = rx.delay_ms = rx.hang_ms = 0;
+    rx.nscript = rx.delay_ms = rx.hang_ms = rx.keepalive = 0;
     rx.hang_prefix[0] = '\0';
     rx.stop = 0;
     rx.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -195,6 +203,13 @@ void whrx_hang(const char *prefix, int ms)
     pthread_mutex_lock(&rx.mu);
     snprintf(rx.hang_prefix, sizeof rx.hang_prefix, "%s", prefix);
     rx.hang_ms = ms;
+    pthread_mutex_unlock(&rx.mu);
+}
+
+void whrx_keepalive(int on)
+{
+    pthread_mutex_lock(&rx.mu);
+    rx.keepalive = on;
     pthread_mutex_unlock(&rx.mu);
 }
 

@@ -31,6 +31,8 @@ void whrx_script(int n, const int *statuses);
 void whrx_hang(const char *prefix, int ms);
 /* Every answer waits this long first. */
 void whrx_delay(int ms);
+/* 1: connections stay open after an answer (Connection: keep-alive), for the next request. */
+void whrx_keepalive(int on);
 int whrx_count(void);       /* requests recorded */
 int whrx_connections(void); /* connections accepted */
 void whrx_get(int i, struct whrx_req *out);
