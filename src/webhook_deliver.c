@@ -108,7 +108,7 @@ static double jitter_random(void)
 
 /* Writes results, retrying across a reconnect: losing them would resend the deliveries after
  * the lease (still correct, at least once, but duplicates the receiver must absorb). */
-static enum lb_status record_delivered(struct lb_db *db, const struct store_whd_item *const *items,
+static enum lb_status record_delivered(struct lb_db *db, const struct store_whd_item *items,
                                        const long *statuses, int n, int *owned)
 {
     enum lb_status s = LB_UNAVAILABLE;
@@ -178,7 +178,6 @@ static int fail_one(struct deliverer *d, const struct store_whd_item *it, long s
  * ends a run of failures), and when the oldest has waited FLUSH_MS. */
 struct ok_list {
     struct store_whd_item items[LB_WEBHOOK_BATCH];
-    const struct store_whd_item *ptrs[LB_WEBHOOK_BATCH];
     long status[LB_WEBHOOK_BATCH], ms[LB_WEBHOOK_BATCH];
     int n;
     int64_t first_ms; /* when items[0] was answered */
@@ -189,9 +188,7 @@ static void flush_ok(struct deliverer *d, struct ok_list *ok)
     if (ok->n == 0)
         return;
     int owned[LB_WEBHOOK_BATCH];
-    for (int i = 0; i < ok->n; i++)
-        ok->ptrs[i] = &ok->items[i];
-    enum lb_status s = record_delivered(d->db, ok->ptrs, ok->status, ok->n, owned);
+    enum lb_status s = record_delivered(d->db, ok->items, ok->status, ok->n, owned);
     for (int i = 0; i < ok->n; i++) {
         char ids[256];
         log_ids(ids, sizeof ids, &ok->items[i]);

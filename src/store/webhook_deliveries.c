@@ -165,60 +165,44 @@ void store_whd_batch_free(struct store_whd_batch *batch)
     batch->count = batch->more = 0;
 }
 
-/* Appends the n strings of vals as a PostgreSQL array literal, each element double-quoted (ids,
- * timestamps and numbers: no quote or backslash in them). 0, or -1 when out of memory. */
-static int array_literal(struct lb_buf *b, const char *const *vals, int n)
-{
-    lb_buf_append(b, "{", 1);
-    for (int i = 0; i < n; i++)
-        lb_buf_printf(b, "%s\"%s\"", i ? "," : "", vals[i]);
-    lb_buf_append(b, "}", 1);
-    return b->failed ? -1 : 0;
-}
-
-enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *const *items,
+/* The three arrays of SQL_DELIVERED as PostgreSQL array literals, each element double-quoted
+ * (ids, timestamps and numbers: no quote or backslash in them). */
+enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *items,
                                    const long *statuses, int n, int *owned)
 {
     for (int i = 0; i < n; i++)
         owned[i] = 0;
     if (n <= 0)
         return LB_OK;
-    const char **ids = calloc((size_t)n, sizeof *ids), **leases = calloc((size_t)n, sizeof *ids),
-               **sts = calloc((size_t)n, sizeof *ids);
-    char(*st)[16] = calloc((size_t)n, sizeof *st);
     struct lb_buf a_id, a_lease, a_st;
     lb_buf_init(&a_id);
     lb_buf_init(&a_lease);
     lb_buf_init(&a_st);
+    for (int i = 0; i < n; i++) {
+        const char *sep = i ? "," : "{";
+        lb_buf_printf(&a_id, "%s\"%s\"", sep, items[i].id);
+        lb_buf_printf(&a_lease, "%s\"%s\"", sep, items[i].lease);
+        lb_buf_printf(&a_st, "%s%ld", sep, statuses[i]);
+    }
+    lb_buf_append(&a_id, "}", 1);
+    lb_buf_append(&a_lease, "}", 1);
+    lb_buf_append(&a_st, "}", 1);
     enum lb_status s = LB_INTERNAL;
-    if (ids && leases && sts && st) {
-        for (int i = 0; i < n; i++) {
-            snprintf(st[i], sizeof st[i], "%ld", statuses[i]);
-            ids[i] = items[i]->id;
-            leases[i] = items[i]->lease;
-            sts[i] = st[i];
-        }
-        if (array_literal(&a_id, ids, n) == 0 && array_literal(&a_lease, leases, n) == 0 &&
-            array_literal(&a_st, sts, n) == 0) {
-            const char *v[] = {a_id.data, a_lease.data, a_st.data};
-            PGresult *res;
-            s = lb_db_exec(db, &stmts[WHD_DELIVERED], 3, v, &res);
-            if (s == LB_OK) {
-                for (int r = 0; r < PQntuples(res); r++)
-                    for (int i = 0; i < n; i++)
-                        if (strcmp(PQgetvalue(res, r, 0), items[i]->id) == 0)
-                            owned[i] = 1;
-                PQclear(res);
-            }
+    if (!a_id.failed && !a_lease.failed && !a_st.failed) {
+        const char *v[] = {a_id.data, a_lease.data, a_st.data};
+        PGresult *res;
+        s = lb_db_exec(db, &stmts[WHD_DELIVERED], 3, v, &res);
+        if (s == LB_OK) {
+            for (int r = 0; r < PQntuples(res); r++)
+                for (int i = 0; i < n; i++)
+                    if (strcmp(PQgetvalue(res, r, 0), items[i].id) == 0)
+                        owned[i] = 1;
+            PQclear(res);
         }
     }
     lb_buf_free(&a_id);
     lb_buf_free(&a_lease);
     lb_buf_free(&a_st);
-    free(ids);
-    free(leases);
-    free(sts);
-    free(st);
     return s;
 }
 

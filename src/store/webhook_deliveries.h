@@ -39,7 +39,7 @@ void store_whd_batch_free(struct store_whd_batch *batch);
 /* Records n successes (items[i] answered statuses[i]) in one statement. owned[i] = 0 when that
  * claim was lost (the lease ran out and another deliverer took the row, or the endpoint was
  * deleted): nothing was written for it; the others are recorded all the same. */
-enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *const *items,
+enum lb_status store_whd_delivered(struct lb_db *db, const struct store_whd_item *items,
                                    const long *statuses, int n, int *owned);
 
 struct store_whd_failure {

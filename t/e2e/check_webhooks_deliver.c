@@ -781,12 +781,10 @@ START_TEST(test_batch_one_endpoint_lease_lost)
     ck_assert_int_eq(batch.count, 3);
     ck_assert_int_eq(batch.more, 1); /* the other endpoint's are due */
     struct store_whd_item it[3];
-    const struct store_whd_item *p[3];
     long st[3] = {200, 204, 202};
     int owned[3] = {-1, -1, -1};
     for (int i = 0; i < 3; i++) {
         store_whd_item(&batch, i, &it[i]);
-        p[i] = &it[i];
         ck_assert_str_eq(it[i].endpoint_id, it[0].endpoint_id);
     }
     const char *mine = it[0].endpoint_id, *other = strcmp(mine, a) == 0 ? b : a;
@@ -798,7 +796,7 @@ START_TEST(test_batch_one_endpoint_lease_lost)
     sql_exec("UPDATE webhook_deliveries SET next_attempt_at = now() + interval '61 s' "
              "WHERE id = $1",
              it[1].id);
-    ck_assert_int_eq(store_whd_delivered(db, p, st, 3, owned), LB_OK);
+    ck_assert_int_eq(store_whd_delivered(db, it, st, 3, owned), LB_OK);
     ck_assert_int_eq(owned[0], 1);
     ck_assert_int_eq(owned[1], 0);
     ck_assert_int_eq(owned[2], 1);
@@ -815,7 +813,7 @@ START_TEST(test_batch_one_endpoint_lease_lost)
                               it[1].id),
                      1);
     /* the same results again (a retry after a broken connection): nothing is ours any more */
-    ck_assert_int_eq(store_whd_delivered(db, p, st, 3, owned), LB_OK);
+    ck_assert_int_eq(store_whd_delivered(db, it, st, 3, owned), LB_OK);
     ck_assert(!owned[0] && !owned[1] && !owned[2]);
     store_whd_batch_free(&batch);
     /* the next claim takes the other endpoint's three */
