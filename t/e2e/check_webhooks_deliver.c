@@ -445,27 +445,54 @@ START_TEST(test_redirect_not_followed)
 }
 END_TEST
 
-/* A backlog when both start (claimed in batches: one deliverer may take it all), then events
- * one at a time while both are up, each taken by whichever claims first. */
+/* Two deliverers on one outbox: each event delivered exactly once, and both take part. Which
+ * one claims a due delivery is a race (one may take a whole backlog in a batch), so the test
+ * makes the overlap certain: A claims the backlog and is frozen (SIGSTOP) while its lease holds
+ * it; B, started meanwhile, must deliver the new events and must not touch A's claims; then A
+ * goes on and finishes its own. (The CI run of 8a5fc3b failed the earlier version, which let
+ * the two race and asserted that both had won at least once.) */
 START_TEST(test_two_deliverers_once_each)
 {
     char ep[37];
     endpoint("/many", ep);
     for (int i = 0; i < 8; i++)
         booking(NULL);
-    whrx_delay(60); /* each answer takes a while, so the two runs overlap */
+    whrx_delay(100); /* each answer takes a while: A is still on its batch when frozen */
     char log1[64], log2[64];
     snprintf(log1, sizeof log1, "/tmp/whd-a-%ld.log", (long)getpid());
     snprintf(log2, sizeof log2, "/tmp/whd-b-%ld.log", (long)getpid());
-    pid_t a = spawn(conf_allow, log1), b = spawn(conf_allow, log2);
-    for (int i = 0;
-         i < 100 && !(log_has(log1, "event=db_connected") && log_has(log2, "event=db_connected"));
-         i++)
+    pid_t a = spawn(conf_allow, log1);
+    for (int i = 0; i < 200 && whrx_count() < 1; i++)
+        usleep(25 * 1000);
+    kill(a, SIGSTOP); /* no assertion until it is thawed: a failed one would leave it frozen */
+    usleep(100 * 1000);
+    int by_a = whrx_count(); /* what A sent before it froze; the rest of its batch it holds */
+    /* A's batch took the whole backlog: nothing of it is due, so B can only claim new ones */
+    long backlog_due = sql_long("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 "
+                                "AND status = 'pending' AND next_attempt_at <= now()",
+                                ep);
+    pid_t b = spawn(conf_allow, log2);
+    for (int i = 0; i < 100 && !log_has(log2, "event=db_connected"); i++)
         usleep(50 * 1000);
     for (int i = 0; i < 16; i++) {
         booking(NULL);
         usleep(30 * 1000);
     }
+    /* A is frozen: the 16 new ones are B's to send, and none of A's claimed 8 (A's curl
+     * timeout is 10 s: A is thawed well within it) */
+    for (int i = 0; i < 100 && whrx_count() < by_a + 16; i++)
+        usleep(50 * 1000);
+    usleep(200 * 1000);
+    int by_b = whrx_count() - by_a;
+    kill(a, SIGCONT);
+    if (by_a < 1 || by_a >= 8 || backlog_due != 0 || by_b != 16) {
+        kill(a, SIGKILL); /* not left behind by the failure below */
+        kill(b, SIGKILL);
+    }
+    ck_assert_int_ge(by_a, 1);
+    ck_assert_int_lt(by_a, 8);
+    ck_assert_int_eq(backlog_due, 0);
+    ck_assert_int_eq(by_b, 16);
     for (int i = 0; i < 200 && whrx_count() < 24; i++)
         usleep(50 * 1000);
     usleep(300 * 1000);
@@ -478,7 +505,8 @@ START_TEST(test_two_deliverers_once_each)
                               "AND status = 'delivered'",
                               ep),
                      24);
-    ck_assert(log_has(log1, "event=webhook_delivered") && log_has(log2, "event=webhook_delivered"));
+    ck_assert(log_has(log1, "event=webhook_delivered"));
+    ck_assert(log_has(log2, "event=webhook_delivered"));
     unlink(log1);
     unlink(log2);
 }
