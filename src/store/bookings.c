@@ -8,6 +8,7 @@
 #include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
+#include "store/sqloutbox.h"
 #include "store/sqlvisible.h"
 #include "store/util.h"
 
@@ -29,10 +30,12 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
 /* cur locks the row; under READ COMMITTED a waiter gets the row as the previous holder
  * committed it, so the transition is judged on the current status (no lost update). ok is the
  * row only when the transition is allowed; upd/ev/cnt then change it, append the history and
- * move the statistics count (sqlcount.h) in the same statement. guard is "" or SQL_IDEM_GUARD. */
+ * move the statistics count (sqlcount.h) in the same statement, and ob_ev/ob_wd write its
+ * booking.status_changed event (sqloutbox.h; cur's SQL_OUTBOX_OWN tells the outbox trigger to
+ * skip the statement). guard is "" or SQL_IDEM_GUARD. */
 #define SQL_SET_STATUS_CTES(guard)                                                             \
-    "cur AS (SELECT *, " SQL_COUNTED " AS counted, " SQL_QUIET("bookings.tenant_id")           \
-    " AS quiet FROM bookings "                                                                \
+    "cur AS (SELECT *, " SQL_COUNTED " AS counted, " SQL_OUTBOX_OWN " AS own_outbox "          \
+    "        FROM bookings "                                                                   \
     "        WHERE tenant_id = $1 AND id = $2"                                                 \
     SQL_AGENT_EXISTS("bookings") guard " FOR UPDATE), "                                        \
     "ok AS (SELECT cur.tenant_id, cur.id, cur.status AS from_status FROM cur "                 \
@@ -46,7 +49,11 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
     "                                   actor, actor_id) "                                     \
     "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, "                        \
     "              CASE WHEN $4 = 'key' THEN $5::text::uuid END, $4, $5 FROM upd, ok), "   \
-    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "ok")) ") "
+    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "ok")) "), "                 \
+    SQL_OUTBOX("upd ob_b JOIN ok ON ok.id = ob_b.id "                                          \
+               "JOIN leads ob_l ON ob_l.tenant_id = ob_b.tenant_id AND ob_l.id = ob_b.lead_id " \
+               "JOIN agents ob_a ON ob_a.tenant_id = ob_b.tenant_id AND ob_a.id = ob_b.agent_id", \
+               "'booking.status_changed'", "json_build_object('status', ok.from_status)")
 /* Result: the status found, the booking (new, or as found), changed flag. */
 #define SQL_SET_STATUS                                                                         \
     "WITH " SQL_SET_STATUS_CTES("")                                                            \

@@ -11,6 +11,7 @@
 #include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
+#include "store/sqloutbox.h"
 #include "store/sqlvisible.h"
 #include "store/util.h"
 
@@ -31,10 +32,12 @@ enum {
 /* One statement: the agent must be in the tenant (else no row at all); the booking's insert
  * reads the lead's row from the CTE, so a failure anywhere rolls back both. It counts its own
  * lead and booking in the statistics counters (nl, nb; sqlcount.h), and a's SQL_COUNTED tells
- * the counting triggers of sql/002 to skip it. guard is "" or SQL_IDEM_GUARD. */
+ * the counting triggers of sql/002 to skip it; it writes its own booking.created event and
+ * deliveries (ob_ev, ob_wd; sqloutbox.h), and a's SQL_OUTBOX_OWN tells the outbox trigger to
+ * skip it. guard is "" or SQL_IDEM_GUARD. */
 #define SQL_LEAD_CREATE_CTES(agent_filter, guard)                                              \
-    "a AS MATERIALIZED (SELECT tenant_id, id, link_expiry_hours, " SQL_COUNTED " AS counted, " \
-    "      " SQL_QUIET("agents.tenant_id") " AS quiet "                                         \
+    "a AS MATERIALIZED (SELECT tenant_id, id, name, link_expiry_hours, "                     \
+    "      " SQL_COUNTED " AS counted, " SQL_OUTBOX_OWN " AS own_outbox "                      \
     "      FROM agents WHERE " agent_filter guard "), "                                        \
     "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
     "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \
@@ -47,7 +50,9 @@ enum {
     "      SELECT b.tenant_id, b.id, NULL, b.status, "                                         \
     "             CASE WHEN $6 = 'key' THEN $7::text::uuid END, $6, $7 FROM b), "           \
     "nl AS (" SQL_COUNT_LEADS("SELECT tenant_id, agent_id, 1 FROM l") "), "                  \
-    "nb AS (" SQL_COUNT_BOOKINGS("SELECT tenant_id, agent_id, status, 1 FROM b") ") "
+    "nb AS (" SQL_COUNT_BOOKINGS("SELECT tenant_id, agent_id, status, 1 FROM b") "), "       \
+    SQL_OUTBOX("b ob_b JOIN l ob_l ON ob_l.id = ob_b.lead_id "                                \
+               "JOIN a ob_a ON ob_a.id = ob_b.agent_id", "'booking.created'", "NULL")
 #define SQL_LEAD_CREATE_JSON                                                                   \
     "json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b")      \
     ", 'meetingToken', b.meeting_token)"

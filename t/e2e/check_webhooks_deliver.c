@@ -1,8 +1,8 @@
 /* check_webhooks_deliver: the webhook deliverer end to end: the real `leadbookctl webhooks run`
  * (--once, and as a service stopped by SIGTERM) against a real PostgreSQL (t/lib/pgtest) and a
  * receiver in this program (t/e2e/whrx.c: HTTP/1.1 on 127.0.0.1, scripted statuses). Endpoints
- * are inserted with SQL; bookings are created through the store, so the outbox trigger writes the
- * events and deliveries as in production. */
+ * are inserted with SQL; bookings are created through the store, so the store's statement writes
+ * the events and deliveries as in production (src/store/sqloutbox.h). */
 #include <check.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -11,6 +11,7 @@
 #include "../lib/pgtest.h"
 #include "digest.h"
 #include "store/agents.h"
+#include "store/bookings.h"
 #include "store/leads.h"
 
 /* Runs sql on the test database and returns its SQLSTATE ("00000" on success). */
@@ -299,16 +300,132 @@ START_TEST(test_lead_create_skips_redundant_triggers)
     ck_assert_msg(strstr(fired, "agent_in_tenant") == NULL, "fired: %s", fired);
     ck_assert_msg(strstr(fired, "webhook_outbox") == NULL, "fired: %s", fired);
     ck_assert_msg(strstr(fired, "bookings_tenant_id_lead_id_fkey") != NULL, "fired: %s", fired);
+    /* with an endpoint the statement writes the event and its delivery itself (sqloutbox.h):
+     * still no outbox trigger */
     const char *ep_v[] = {t};
     add_endpoint(t, "booking.created");
     lead_create_triggers(c, t, a, fired, sizeof fired);
     ck_assert_msg(strstr(fired, "agent_in_tenant") == NULL, "fired: %s", fired);
-    ck_assert_msg(strstr(fired, "webhook_outbox") != NULL, "fired: %s", fired);
-    PGresult *r = PQexecParams(c, "SELECT count(*) FROM webhook_events WHERE tenant_id = $1", 1,
-                               NULL, ep_v, NULL, NULL, 0);
-    ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
+    ck_assert_msg(strstr(fired, "webhook_outbox") == NULL, "fired: %s", fired);
+    PGresult *r = PQexecParams(c,
+                               "SELECT (SELECT count(*) FROM webhook_events WHERE tenant_id = $1 "
+                               "AND type = 'booking.created') || ' ' || (SELECT count(*) FROM "
+                               "webhook_deliveries WHERE tenant_id = $1 AND status = 'pending')",
+                               1, NULL, ep_v, NULL, NULL, 0);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "1 1");
     PQclear(r);
     PQfinish(c);
+    lb_db_free(db);
+}
+END_TEST
+
+/* The catalog statement called name of set, with the n values v. */
+static PGresult *catalog_exec(PGconn *c, const struct lb_db_stmt_set *set, const char *name, int n,
+                              const char *const *v)
+{
+    const char *sql = NULL;
+    for (int i = 0; i < set->count; i++)
+        if (strcmp(set->stmts[i].name, name) == 0)
+            sql = set->stmts[i].sql;
+    ck_assert_ptr_nonnull(sql);
+    return PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+}
+
+/* A statement's own outbox rows are the trigger's (sqloutbox.h). For tenant t, with endpoints
+ * subscribed to type (two, one of them disabled) and to another type, in one transaction: the
+ * catalog statement name (n values v: one change of one booking), then by_hand (which inserts
+ * the history row of the same change by hand, $1 the tenant, so that the outbox trigger
+ * announces it). The two payloads must be byte for byte the same apart from the event id, and
+ * contain piece; each event gets one delivery, for the one enabled endpoint of type; and the
+ * statement's event wakes the deliverers (the queue was empty). */
+static void outbox_as_trigger(const char *t, const char *type, const char *other_type,
+                              const struct lb_db_stmt_set *set, const char *name, int n,
+                              const char *const *v, const char *by_hand, const char *piece)
+{
+    add_endpoint(t, type);
+    add_endpoint(t, other_type);
+    add_endpoint(t, type);
+    const char *tv[] = {t}, *ttv[] = {t, type};
+    PQclear(pgtest_sql(pgtest_conninfo(),
+                       "UPDATE webhook_endpoints SET enabled = false WHERE id = (SELECT id FROM "
+                       "webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC "
+                       "LIMIT 1)",
+                       1, tv));
+    PGconn *c = PQconnectdb(pgtest_conninfo());
+    ck_assert(PQstatus(c) == CONNECTION_OK);
+    PQclear(PQexec(c, "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL "
+                      "WHERE status = 'pending'"));
+    PQclear(PQexec(c, "LISTEN leadbook_webhooks"));
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult *r = catalog_exec(c, set, name, n, v);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    ck_assert_int_eq(PQntuples(r), 1);
+    PQclear(r);
+    r = PQexecParams(c, by_hand, 1, NULL, tv, NULL, NULL, 0);
+    ck_assert_msg(strcmp(PQcmdTuples(r), "1") == 0, "%s", PQerrorMessage(c));
+    PQclear(r);
+    r = PQexecParams(c,
+                     "SELECT count(*), count(DISTINCT replace(payload, id::text, '')), "
+                     "min(payload), "
+                     "(SELECT count(*) FROM webhook_deliveries d JOIN webhook_events e "
+                     " ON e.id = d.event_id WHERE e.tenant_id = $1), "
+                     "(SELECT count(DISTINCT d.endpoint_id) FROM webhook_deliveries d "
+                     " WHERE d.tenant_id = $1) "
+                     "FROM webhook_events WHERE tenant_id = $1 AND type = $2",
+                     2, NULL, ttv, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "2");
+    ck_assert_msg(strcmp(PQgetvalue(r, 0, 1), "1") == 0, "payloads differ: %s",
+                  PQgetvalue(r, 0, 2));
+    ck_assert_msg(strstr(PQgetvalue(r, 0, 2), piece) != NULL, "%s", PQgetvalue(r, 0, 2));
+    ck_assert_str_eq(PQgetvalue(r, 0, 3), "2"); /* one delivery per event */
+    ck_assert_str_eq(PQgetvalue(r, 0, 4), "1"); /* to the one enabled endpoint of type */
+    PQclear(r);
+    PQclear(PQexec(c, "COMMIT"));
+    PQconsumeInput(c);
+    PGnotify *note = PQnotifies(c);
+    ck_assert_ptr_nonnull(note);
+    ck_assert_str_eq(note->relname, "leadbook_webhooks");
+    PQfreemem(note);
+    PQfinish(c);
+}
+
+START_TEST(test_lead_create_outbox_as_trigger)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], l[37], b[37];
+    fixture(db, t, a, l, b);
+    const char *v[] = {t, a, "N", "n@example.com", "2099-01-02T10:00:00Z", "system", NULL};
+    outbox_as_trigger(t, "booking.created", "booking.status_changed", &store_leads_statements,
+                      "lead_create", 7, v,
+                      "INSERT INTO booking_events (tenant_id, booking_id, from_status, "
+                      "to_status, actor) SELECT tenant_id, id, NULL, status, 'system' "
+                      "FROM bookings WHERE tenant_id = $1 AND lead_id = (SELECT id FROM leads "
+                      "WHERE tenant_id = $1 AND name = 'N')",
+                      "\"lead\" : {\"id\" : ");
+    lb_db_free(db);
+}
+END_TEST
+
+START_TEST(test_set_status_outbox_as_trigger)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], l[37], b[37];
+    fixture(db, t, a, l, b);
+    const char *v[] = {t, b, "CONFIRMED", "system", NULL};
+    outbox_as_trigger(t, "booking.status_changed", "booking.created", &store_bookings_statements,
+                      "booking_set_status", 5, v,
+                      "INSERT INTO booking_events (tenant_id, booking_id, from_status, "
+                      "to_status, actor) SELECT tenant_id, id, 'PENDING', status, 'system' "
+                      "FROM bookings WHERE tenant_id = $1",
+                      "\"status\" : \"CONFIRMED\", \"expiresAt\"");
+    /* and the previous status */
+    char prev[8];
+    const char *tv[] = {t};
+    pgtest_sql_value("SELECT count(*) FROM webhook_events WHERE tenant_id = $1 AND payload LIKE "
+                     "'%\"previous\" : {\"status\" : \"PENDING\"}}}'",
+                     1, tv, prev, sizeof prev);
+    ck_assert_str_eq(prev, "2");
     lb_db_free(db);
 }
 END_TEST
@@ -418,6 +535,8 @@ int main(void)
     tcase_add_test(tc, test_cross_tenant_foreign_keys);
     tcase_add_test(tc, test_marks_skip_only_their_statement);
     tcase_add_test(tc, test_lead_create_skips_redundant_triggers);
+    tcase_add_test(tc, test_lead_create_outbox_as_trigger);
+    tcase_add_test(tc, test_set_status_outbox_as_trigger);
     tcase_add_test(tc, test_check_constraints);
     tcase_add_test(tc, test_history_append_only_and_cascade);
     suite_add_tcase(s, tc);
