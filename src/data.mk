@@ -5,7 +5,7 @@ libleadbook_a_SOURCES += src/db.c src/db.h src/digest.c src/digest.h \
 	src/store/catalog.c \
 	src/store/leadjson.c src/store/leadjson.h \
 	src/store/idempotency.c src/store/idempotency.h src/store/sqlidem.h src/store/sqlcount.h \
-	src/store/sqloutbox.h \
+	src/store/sqloutbox.h src/store/outbox_hint.c src/store/outbox_hint.h \
 	src/store/tenants.c src/store/tenants.h src/store/keys.c src/store/keys.h \
 	src/store/agents.c src/store/agents.h src/store/leads.c src/store/leads.h \
 	src/store/bookings.c src/store/bookings.h src/store/booking_changes.c \

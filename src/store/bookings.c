@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/outbox_hint.h"
 #include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
@@ -12,7 +13,13 @@
 #include "store/sqlvisible.h"
 #include "store/util.h"
 
-enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXPIRE };
+enum {
+    BOOKING_MEETING,
+    BOOKING_SET_STATUS,
+    BOOKING_SET_STATUS_OUTBOX,
+    BOOKING_SET_STATUS_IDEM,
+    BOOKING_EXPIRE
+};
 
 /* Rows expired per statement: bounds the locks held and the size of one transaction. */
 #define EXPIRE_BATCH 1000
@@ -30,12 +37,12 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
 /* cur locks the row; under READ COMMITTED a waiter gets the row as the previous holder
  * committed it, so the transition is judged on the current status (no lost update). ok is the
  * row only when the transition is allowed; upd/ev/cnt then change it, append the history and
- * move the statistics count (sqlcount.h) in the same statement, and ob_ev/ob_wd write its
- * booking.status_changed event (sqloutbox.h; cur's SQL_OUTBOX_OWN tells the outbox trigger to
- * skip the statement). guard is "" or SQL_IDEM_GUARD. */
-#define SQL_SET_STATUS_CTES(guard)                                                             \
-    "cur AS (SELECT *, " SQL_COUNTED " AS counted, " SQL_OUTBOX_OWN " AS own_outbox "          \
-    "        FROM bookings "                                                                   \
+ * move the statistics count (sqlcount.h) in the same statement. Two variants (outbox_hint.h):
+ * the quiet one (mark SQL_QUIET) leaves the event to the outbox trigger when the tenant has an
+ * enabled endpoint, the outbox one (mark SQL_OUTBOX_OWN, outbox SQL_SET_STATUS_OUTBOX) writes
+ * its own booking.status_changed event (sqloutbox.h). guard is "" or SQL_IDEM_GUARD. */
+#define SQL_SET_STATUS_CTES(guard, mark, outbox)                                               \
+    "cur AS (SELECT *, " SQL_COUNTED " AS counted, " mark " AS quiet FROM bookings "           \
     "        WHERE tenant_id = $1 AND id = $2"                                                 \
     SQL_AGENT_EXISTS("bookings") guard " FOR UPDATE), "                                        \
     "ok AS (SELECT cur.tenant_id, cur.id, cur.status AS from_status FROM cur "                 \
@@ -49,22 +56,33 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
     "                                   actor, actor_id) "                                     \
     "       SELECT upd.tenant_id, upd.id, ok.from_status, upd.status, "                        \
     "              CASE WHEN $4 = 'key' THEN $5::text::uuid END, $4, $5 FROM upd, ok), "   \
-    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "ok")) "), "                 \
-    SQL_OUTBOX("upd ob_b JOIN ok ON ok.id = ob_b.id "                                          \
-               "JOIN leads ob_l ON ob_l.tenant_id = ob_b.tenant_id AND ob_l.id = ob_b.lead_id " \
-               "JOIN agents ob_a ON ob_a.tenant_id = ob_b.tenant_id AND ob_a.id = ob_b.agent_id", \
-               "'booking.status_changed'", "json_build_object('status', ok.from_status)")
-/* Result: the status found, the booking (new, or as found), changed flag. */
-#define SQL_SET_STATUS                                                                         \
-    "WITH " SQL_SET_STATUS_CTES("")                                                            \
+    "cnt AS (" SQL_COUNT_BOOKINGS(SQL_STATUS_CHANGE_ROWS("upd", "ok")) ") " outbox
+#define SQL_SET_STATUS_QUIET SQL_QUIET("bookings.tenant_id")
+#define SQL_SET_STATUS_OUTBOX                                                                  \
+    ", " SQL_OUTBOX("upd ob_b JOIN ok ON ok.id = ob_b.id "                                    \
+                    "JOIN leads ob_l ON ob_l.tenant_id = ob_b.tenant_id "                      \
+                    " AND ob_l.id = ob_b.lead_id "                                             \
+                    "JOIN agents ob_a ON ob_a.tenant_id = ob_b.tenant_id "                     \
+                    " AND ob_a.id = ob_b.agent_id",                                            \
+                    "'booking.status_changed'", "json_build_object('status', ok.from_status)")
+/* Result: the status found, the booking (new, or as found), changed flag, and whether the
+ * tenant has an enabled endpoint (the hint). */
+#define SQL_SET_STATUS_SELECT(hooked)                                                          \
     "SELECT cur.status, CASE WHEN upd.id IS NOT NULL THEN " SQL_BOOKING_JSON("upd")            \
     "       WHEN cur.status = $3::booking_status THEN " SQL_BOOKING_JSON("cur") " END, "       \
-    "  upd.id IS NOT NULL "                                                                    \
+    "  upd.id IS NOT NULL, " hooked " "                                                        \
     "FROM cur LEFT JOIN upd ON upd.id = cur.id"
+#define SQL_SET_STATUS                                                                         \
+    "WITH " SQL_SET_STATUS_CTES("", SQL_SET_STATUS_QUIET, "")                                  \
+    SQL_SET_STATUS_SELECT("cur.quiet IS NULL")
+#define SQL_SET_STATUS_WITH_OUTBOX                                                             \
+    "WITH " SQL_SET_STATUS_CTES("", SQL_OUTBOX_OWN, SQL_SET_STATUS_OUTBOX)                     \
+    SQL_SET_STATUS_SELECT(SQL_OUTBOX_HOOKED("cur.tenant_id"))
 /* With an Idempotency-Key: $6 scope, $7 key, $8 fingerprint, $9 the 404 answer. A refused
- * transition (409) is stored too: it is the answer to that request. */
+ * transition (409) is stored too: it is the answer to that request. The quiet variant only. */
 #define SQL_SET_STATUS_IDEM                                                                    \
-    "WITH " SQL_IDEM_HEAD("$6", "$7") ", " SQL_SET_STATUS_CTES(SQL_IDEM_GUARD)                 \
+    "WITH " SQL_IDEM_HEAD("$6", "$7") ", "                                                     \
+    SQL_SET_STATUS_CTES(SQL_IDEM_GUARD, SQL_SET_STATUS_QUIET, "")                              \
     ", idem_resp AS ("                                                                         \
     "  SELECT CASE WHEN upd.id IS NOT NULL OR cur.status = $3::booking_status THEN 200 "       \
     "              ELSE 409 END AS status, "                                                   \
@@ -100,6 +118,8 @@ enum { BOOKING_MEETING, BOOKING_SET_STATUS, BOOKING_SET_STATUS_IDEM, BOOKING_EXP
 static const struct lb_db_stmt stmts[] = {
     [BOOKING_MEETING] = {"booking_meeting", SQL_MEETING, 1},
     [BOOKING_SET_STATUS] = {"booking_set_status", SQL_SET_STATUS, 5, .one_waiter = 1},
+    [BOOKING_SET_STATUS_OUTBOX] = {"booking_set_status_outbox", SQL_SET_STATUS_WITH_OUTBOX, 5,
+                                   .one_waiter = 1},
     [BOOKING_SET_STATUS_IDEM] = {"booking_set_status_idem", SQL_SET_STATUS_IDEM, 9,
                                  .one_waiter = 1},
     [BOOKING_EXPIRE] = {"booking_expire", SQL_EXPIRE, 1},
@@ -125,12 +145,15 @@ enum lb_status store_booking_set_status(struct lb_db *db, const char *tenant_id,
     store_actor_params(by, &v[3], &v[4]);
     PGresult *res;
     from_status[0] = '\0';
-    enum lb_status s = lb_db_exec(db, &stmts[BOOKING_SET_STATUS], 5, v, &res);
+    int outbox = store_outbox_hint(tenant_id); /* outbox_hint.h: either is correct */
+    enum lb_status s =
+        lb_db_exec(db, &stmts[outbox ? BOOKING_SET_STATUS_OUTBOX : BOOKING_SET_STATUS], 5, v, &res);
     if (s != LB_OK)
         return s;
     if (PQntuples(res) != 1) {
         s = LB_NOT_FOUND;
     } else {
+        store_outbox_hint_set(tenant_id, PQgetvalue(res, 0, 3)[0] == 't');
         snprintf(from_status, STORE_STATUS_LEN, "%s", PQgetvalue(res, 0, 0));
         if (PQgetisnull(res, 0, 1))
             s = LB_CONFLICT; /* neither changed nor already in that status */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "store/leadjson.h"
+#include "store/outbox_hint.h"
 #include "store/sqlcount.h"
 #include "store/sqlidem.h"
 #include "store/sqljson.h"
@@ -18,6 +19,8 @@
 enum {
     LEAD_CREATE,
     LEAD_CREATE_FOR_AGENT,
+    LEAD_CREATE_OUTBOX,
+    LEAD_CREATE_FOR_AGENT_OUTBOX,
     LEAD_CREATE_IDEM,
     LEAD_CREATE_FOR_AGENT_IDEM,
     LEAD_LIST,
@@ -32,12 +35,13 @@ enum {
 /* One statement: the agent must be in the tenant (else no row at all); the booking's insert
  * reads the lead's row from the CTE, so a failure anywhere rolls back both. It counts its own
  * lead and booking in the statistics counters (nl, nb; sqlcount.h), and a's SQL_COUNTED tells
- * the counting triggers of sql/002 to skip it; it writes its own booking.created event and
- * deliveries (ob_ev, ob_wd; sqloutbox.h), and a's SQL_OUTBOX_OWN tells the outbox trigger to
- * skip it. guard is "" or SQL_IDEM_GUARD. */
-#define SQL_LEAD_CREATE_CTES(agent_filter, guard)                                              \
+ * the counting triggers of sql/002 to skip it. Two variants (outbox_hint.h): the quiet one
+ * (mark SQL_QUIET, no outbox CTEs) leaves the event to the outbox trigger when the tenant has
+ * an enabled endpoint; the outbox one (mark SQL_OUTBOX_OWN, outbox SQL_LEAD_OUTBOX) writes its
+ * own booking.created event and deliveries (sqloutbox.h). guard is "" or SQL_IDEM_GUARD. */
+#define SQL_LEAD_CREATE_CTES(agent_filter, guard, mark, outbox)                                \
     "a AS MATERIALIZED (SELECT tenant_id, id, name, link_expiry_hours, "                     \
-    "      " SQL_COUNTED " AS counted, " SQL_OUTBOX_OWN " AS own_outbox "                      \
+    "      " SQL_COUNTED " AS counted, " mark " AS quiet "                                     \
     "      FROM agents WHERE " agent_filter guard "), "                                        \
     "l AS (INSERT INTO leads (tenant_id, agent_id, name, email, booked_at) "                   \
     "      SELECT a.tenant_id, a.id, $3, $4, now() FROM a RETURNING *), "                      \
@@ -50,18 +54,28 @@ enum {
     "      SELECT b.tenant_id, b.id, NULL, b.status, "                                         \
     "             CASE WHEN $6 = 'key' THEN $7::text::uuid END, $6, $7 FROM b), "           \
     "nl AS (" SQL_COUNT_LEADS("SELECT tenant_id, agent_id, 1 FROM l") "), "                  \
-    "nb AS (" SQL_COUNT_BOOKINGS("SELECT tenant_id, agent_id, status, 1 FROM b") "), "       \
-    SQL_OUTBOX("b ob_b JOIN l ob_l ON ob_l.id = ob_b.lead_id "                                \
-               "JOIN a ob_a ON ob_a.id = ob_b.agent_id", "'booking.created'", "NULL")
+    "nb AS (" SQL_COUNT_BOOKINGS("SELECT tenant_id, agent_id, status, 1 FROM b") ") "        \
+    outbox
+#define SQL_LEAD_QUIET SQL_QUIET("agents.tenant_id")
+#define SQL_LEAD_OUTBOX                                                                        \
+    ", " SQL_OUTBOX("b ob_b JOIN l ob_l ON ob_l.id = ob_b.lead_id "                           \
+                    "JOIN a ob_a ON ob_a.id = ob_b.agent_id", "'booking.created'", "NULL")
 #define SQL_LEAD_CREATE_JSON                                                                   \
     "json_build_object('lead', " SQL_LEAD_JSON("l") ", 'booking', " SQL_BOOKING_JSON("b")      \
     ", 'meetingToken', b.meeting_token)"
+/* Result: the answer's JSON, and whether the tenant has an enabled endpoint (the hint). */
 #define SQL_LEAD_CREATE(agent_filter)                                                          \
-    "WITH " SQL_LEAD_CREATE_CTES(agent_filter, "")                                             \
-    "SELECT " SQL_LEAD_CREATE_JSON " FROM l JOIN b ON b.lead_id = l.id"
-/* The same with an Idempotency-Key: $8 scope, $9 key, $10 fingerprint, $11 the 404 answer. */
+    "WITH " SQL_LEAD_CREATE_CTES(agent_filter, "", SQL_LEAD_QUIET, "")                         \
+    "SELECT " SQL_LEAD_CREATE_JSON ", a.quiet IS NULL FROM l JOIN b ON b.lead_id = l.id, a"
+#define SQL_LEAD_CREATE_OUTBOX(agent_filter)                                                   \
+    "WITH " SQL_LEAD_CREATE_CTES(agent_filter, "", SQL_OUTBOX_OWN, SQL_LEAD_OUTBOX)            \
+    "SELECT " SQL_LEAD_CREATE_JSON ", " SQL_OUTBOX_HOOKED("a.tenant_id") " "                  \
+    "FROM l JOIN b ON b.lead_id = l.id, a"
+/* The same with an Idempotency-Key: $8 scope, $9 key, $10 fingerprint, $11 the 404 answer
+ * (the quiet variant only). */
 #define SQL_LEAD_CREATE_IDEM(agent_filter)                                                     \
-    "WITH " SQL_IDEM_HEAD("$8", "$9") ", " SQL_LEAD_CREATE_CTES(agent_filter, SQL_IDEM_GUARD)  \
+    "WITH " SQL_IDEM_HEAD("$8", "$9") ", "                                                     \
+    SQL_LEAD_CREATE_CTES(agent_filter, SQL_IDEM_GUARD, SQL_LEAD_QUIET, "")                     \
     ", idem_resp AS (SELECT 201 AS status, " SQL_LEAD_CREATE_JSON "::text AS body "            \
     "                FROM l JOIN b ON b.lead_id = l.id "                                       \
     "                UNION ALL SELECT 404, $11 WHERE NOT EXISTS (SELECT 1 FROM a))"            \
@@ -117,6 +131,10 @@ static const struct lb_db_stmt stmts[] = {
      * parameter list). */
     [LEAD_CREATE_FOR_AGENT] = {"lead_create_for_agent",
                                SQL_LEAD_CREATE("$1::uuid IS NULL AND id = $2"), 7},
+    [LEAD_CREATE_OUTBOX] = {"lead_create_outbox",
+                            SQL_LEAD_CREATE_OUTBOX("tenant_id = $1 AND id = $2"), 7},
+    [LEAD_CREATE_FOR_AGENT_OUTBOX] = {"lead_create_for_agent_outbox",
+                                      SQL_LEAD_CREATE_OUTBOX("$1::uuid IS NULL AND id = $2"), 7},
     [LEAD_CREATE_IDEM] = {"lead_create_idem",
                           SQL_LEAD_CREATE_IDEM("tenant_id = $1 AND id = $2"), 11},
     [LEAD_CREATE_FOR_AGENT_IDEM] = {"lead_create_for_agent_idem",
@@ -136,13 +154,31 @@ static const struct lb_db_stmt stmts[] = {
 
 const struct lb_db_stmt_set store_leads_statements = {stmts, sizeof stmts / sizeof stmts[0]};
 
+/* The quiet or the outbox variant, as the hint for key says; the answer updates the hint. */
+static enum lb_status lead_create(struct lb_db *db, int quiet, int outbox, const char *key,
+                                  const char *const *v, struct lb_buf *out)
+{
+    PGresult *res;
+    enum lb_status s = lb_db_exec(db, &stmts[store_outbox_hint(key) ? outbox : quiet], 7, v, &res);
+    if (s != LB_OK)
+        return s;
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+        s = LB_NOT_FOUND;
+    } else {
+        store_outbox_hint_set(key, PQgetvalue(res, 0, 1)[0] == 't');
+        s = store_append(out, PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return s;
+}
+
 enum lb_status store_lead_create(struct lb_db *db, const char *tenant_id, const char *agent_id,
                                  const char *name, const char *email, const char *scheduled_at,
                                  const struct store_actor *by, struct lb_buf *out)
 {
     const char *v[] = {tenant_id, agent_id, name, email, scheduled_at, NULL, NULL};
     store_actor_params(by, &v[5], &v[6]);
-    return store_exec_json(db, &stmts[LEAD_CREATE], 7, v, out);
+    return lead_create(db, LEAD_CREATE, LEAD_CREATE_OUTBOX, tenant_id, v, out);
 }
 
 enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_id, const char *name,
@@ -151,7 +187,7 @@ enum lb_status store_lead_create_for_agent(struct lb_db *db, const char *agent_i
 {
     const char *v[] = {NULL, agent_id, name, email, scheduled_at, NULL, NULL};
     store_actor_params(by, &v[5], &v[6]);
-    return store_exec_json(db, &stmts[LEAD_CREATE_FOR_AGENT], 7, v, out);
+    return lead_create(db, LEAD_CREATE_FOR_AGENT, LEAD_CREATE_FOR_AGENT_OUTBOX, agent_id, v, out);
 }
 
 enum lb_status store_lead_create_idem(struct lb_db *db, const char *tenant_id, const char *agent_id,

@@ -14,7 +14,11 @@
  *     no due delivery is waiting, and one notifying transaction at a time, sql/008).
  * The endpoints are read in the statement's snapshot, as the writes are: an endpoint created
  * while the statement runs is as concurrent with the change as one created just after it.
- * Every other writer (the expiry sweep, bulk SQL, an operator) still goes through the trigger. */
+ * Such a statement is the "outbox" variant of its kind; the "quiet" variant (SQL_QUIET) leaves
+ * the events to the trigger, and which one is sent is a hint per tenant (outbox_hint.h): both
+ * are always correct. Every other writer (the variants with an Idempotency-Key, the
+ * reschedule, the prospect's confirm or cancel, the expiry sweep, bulk SQL, an operator) still
+ * goes through the trigger. */
 #ifndef LB_STORE_SQLOUTBOX_H
 #define LB_STORE_SQLOUTBOX_H
 
@@ -52,6 +56,12 @@
     "     WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d "                               \
     "                       WHERE d.status = 'pending' AND d.next_attempt_at <= now()) "       \
     "       AND pg_try_advisory_xact_lock(1818392424, 2002873189)) wake ON true) "
+
+/* Whether the tenant has an enabled endpoint (the outbox variant's answer for outbox_hint.h):
+ * the quiet variant's mark says it already (SQL_QUIET is NULL when it has one). */
+#define SQL_OUTBOX_HOOKED(tenant)                                                              \
+    "EXISTS (SELECT 1 FROM webhook_endpoints hooked WHERE hooked.tenant_id = " tenant          \
+    " AND hooked.enabled)"
 
 // clang-format on
 

@@ -11,6 +11,7 @@
 #include "../lib/pgtest.h"
 #include "store/bookings.h"
 #include "store/leads.h"
+#include "store/outbox_hint.h"
 #include "store/sqljson.h"
 
 #define FUTURE "2099-01-01T12:00:00+02:00"
@@ -641,6 +642,79 @@ static void strip_ws(const char *in, char *out)
     *out = '\0';
 }
 
+/* 1000 x the events of tenant t (of type, or all when type is NULL) + its deliveries. */
+static long outbox_rows(const char *t, const char *type)
+{
+    char n[24];
+    const char *v[] = {t, type};
+    pgtest_sql_value("SELECT (SELECT count(*) FROM webhook_events WHERE tenant_id = $1 "
+                     "AND ($2::text IS NULL OR type = $2)) * 1000 + "
+                     "(SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1)",
+                     2, v, n, sizeof n);
+    return atol(n);
+}
+
+/* outbox_hint.h: lead creation and status changes pick the quiet or the outbox variant by
+ * what the last statement for the tenant found, and either way every change is announced
+ * exactly once (the statement or the trigger, never both, never neither): as the endpoint
+ * comes, is disabled and comes back, across both kinds of write. */
+START_TEST(test_outbox_hint_either_variant_once)
+{
+    struct lb_db *db = pgtest_db();
+    char t[37], a[37], ep[37];
+    pgtest_tenant(db, t);
+    pgtest_agent(db, t, 48, a);
+    struct store_actor by = {"system", NULL};
+    struct lb_buf b;
+    lb_buf_init(&b);
+    struct made m;
+    ck_assert_int_eq(store_lead_create(db, t, a, "Q", "q@example.com", FUTURE, &by, &b), LB_OK);
+    ck_assert_int_eq(store_outbox_hint(t), 0);
+    ck_assert_int_eq(outbox_rows(t, NULL), 0);
+    const char *tv[] = {t};
+    pgtest_sql_value("INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES "
+                     "($1, 'https://example.com/h', "
+                     "ARRAY['booking.created', 'booking.status_changed'], "
+                     "'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=') RETURNING id",
+                     1, tv, ep, sizeof ep);
+    /* the hint says quiet: the quiet variant, whose trigger writes the event; now hooked */
+    make_lead(db, t, a, &m);
+    ck_assert_int_eq(outbox_rows(t, "booking.created"), 1001);
+    ck_assert_int_eq(store_outbox_hint(t), 1);
+    /* the hint says hooked: the outbox variant, the statement writes it */
+    make_lead(db, t, a, &m);
+    ck_assert_int_eq(outbox_rows(t, "booking.created"), 2002);
+    char from[STORE_STATUS_LEN];
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "CONFIRMED", &by, &b, from), LB_OK);
+    ck_assert_int_eq(outbox_rows(t, NULL), 3003);
+    ck_assert_int_eq(store_outbox_hint(t), 1);
+    /* disabled: the outbox variant writes nothing and says so; then quiet again */
+    const char *ev[] = {ep};
+    PQclear(pgtest_sql(NULL, "UPDATE webhook_endpoints SET enabled = false WHERE id = $1", 1, ev));
+    make_lead(db, t, a, &m);
+    ck_assert_int_eq(store_outbox_hint(t), 0);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "CANCELLED", &by, &b, from), LB_OK);
+    ck_assert_int_eq(outbox_rows(t, NULL), 3003);
+    /* enabled again while the hint says quiet: the quiet status change's trigger announces it */
+    PQclear(pgtest_sql(NULL, "UPDATE webhook_endpoints SET enabled = true WHERE id = $1", 1, ev));
+    make_lead(db, t, a, &m);
+    ck_assert_int_eq(outbox_rows(t, NULL), 4004);
+    ck_assert_int_eq(store_outbox_hint(t), 1);
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "CONFIRMED", &by, &b, from), LB_OK);
+    ck_assert_int_eq(outbox_rows(t, "booking.status_changed") / 1000, 2);
+    ck_assert_int_eq(outbox_rows(t, NULL), 5005);
+    /* a no-op status change announces nothing */
+    lb_buf_reset(&b);
+    ck_assert_int_eq(store_booking_set_status(db, t, m.booking, "CONFIRMED", &by, &b, from), LB_OK);
+    ck_assert_int_eq(outbox_rows(t, NULL), 5005);
+    lb_buf_free(&b);
+    lb_db_free(db);
+}
+END_TEST
+
 START_TEST(test_lead_json_as_sql_made_it)
 {
     struct lb_db *db = pgtest_db();
@@ -738,6 +812,7 @@ int main(void)
     tcase_add_test(tc, test_concurrent_status_changes);
     tcase_add_test(tc, test_meeting);
     tcase_add_test(tc, test_expire_all);
+    tcase_add_test(tc, test_outbox_hint_either_variant_once);
     suite_add_tcase(s, tc);
     return pgtest_run_suite(s);
 }
