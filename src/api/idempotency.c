@@ -29,9 +29,15 @@ int api_idem_begin(struct lb_ctx *ctx, struct api_idem *idem)
         snprintf(idem->scope, sizeof idem->scope, "user:%s", ctx->user_id);
         break;
     case LB_CRED_NONE: {
-        /* the public meeting path: the meeting token is the credential */
-        const char *token = lb_request_param(ctx->req, "meetingToken");
-        snprintf(idem->scope, sizeof idem->scope, "meeting:%.40s", token ? token : "");
+        /* the public meeting path: the meeting token is the credential, in its canonical
+         * spelling (lower case), so that one booking is one scope however its token is
+         * written: ...BBAA and ...bbaa with the same key are the same key (a retry spelled
+         * differently is a different path: 422, not a second run) */
+        const char *raw = lb_request_param(ctx->req, "meetingToken");
+        char token[LB_UUID_SIZE];
+        if (!raw || lb_validate_uuid(raw, token) != 0)
+            token[0] = '\0';
+        snprintf(idem->scope, sizeof idem->scope, "meeting:%s", token);
         break;
     }
     }
