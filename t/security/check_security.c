@@ -433,23 +433,16 @@ static int cmp_i64(const void *a, const void *b)
  * up (per-worker cache, then an index lookup in PostgreSQL), so the time cannot depend on how
  * many leading characters of a wrong key are right. Both wrong keys below are unknown, so both
  * take the same path (cache miss, database lookup, 401). Through nginx the noise is large: the
- * bound is generous (medians within 20 % or 200 µs), the point is to catch a gross difference. */
-START_TEST(t_key_check_timing)
+ * bound is generous (within 20 % or 200 us), the point is to catch a gross difference. The
+ * figure is the median of paired differences (each near key's time minus the far key's sent
+ * right beside it), which a change of the machine's load during the run cancels out, where
+ * the difference of the two medians did not (the test-all run of 7017e18: 1,079 against 862
+ * us while other work started); and a round that is off is measured again, up to three
+ * rounds: a real dependence on the key shows in every round. */
+static int64_t key_timing_round(const char *hn, const char *hf, int64_t *lo)
 {
     enum { N = 300 };
-    char near[128], far[128], hn[256], hf[256];
-    size_t len = strlen(E.key);
-    snprintf(near, sizeof near, "%s", E.key);
-    near[len - 1] = near[len - 1] == 'A' ? 'B' : 'A'; /* all but the last character match */
-    snprintf(far, sizeof far, "%s", E.key);
-    /* same length and alphabet, no character of the secret in place; the public "lbk_" prefix
-     * stays, as it says which kind of credential this is (without it the text would be
-     * judged a sign-in token, which takes another path) */
-    for (size_t i = sizeof "lbk_" - 1; i < len; i++)
-        far[i] = near[i] == 'z' ? 'y' : 'z';
-    snprintf(hn, sizeof hn, "Authorization: Bearer %s\r\n", near);
-    snprintf(hf, sizeof hf, "Authorization: Bearer %s\r\n", far);
-    static int64_t tn[N], tf[N];
+    static int64_t tn[N], tf[N], d[N];
     struct httpc_resp r;
     for (int i = 0; i < 20; i++) { /* warm up */
         httpc(S.port, "GET", "/leads/stats", (i & 1) ? hn : hf, NULL, 0, &r, 5000);
@@ -466,15 +459,41 @@ START_TEST(t_key_check_timing)
             ck_assert_int_eq(st, 401);
             (near_first ? tn : tf)[i] = us;
         }
+        d[i] = tn[i] - tf[i];
     }
     qsort(tn, N, sizeof tn[0], cmp_i64);
     qsort(tf, N, sizeof tf[0], cmp_i64);
-    int64_t mn = tn[N / 2], mf = tf[N / 2], diff = mn > mf ? mn - mf : mf - mn;
-    int64_t lo = mn < mf ? mn : mf;
-    printf("key timing: median %lld us (shares %zu of %zu chars) vs %lld us (shares none)\n",
-           (long long)mn, len - 1, len, (long long)mf);
+    qsort(d, N, sizeof d[0], cmp_i64);
+    *lo = tn[N / 2] < tf[N / 2] ? tn[N / 2] : tf[N / 2];
+    printf("key timing: median %lld us (near: all but the last char) vs %lld us (far), "
+           "median paired difference %lld us\n",
+           (long long)tn[N / 2], (long long)tf[N / 2], (long long)d[N / 2]);
     fflush(stdout);
-    ck_assert_msg(diff < 200 || diff * 5 < lo, "medians differ by %lld us", (long long)diff);
+    return d[N / 2] < 0 ? -d[N / 2] : d[N / 2];
+}
+
+START_TEST(t_key_check_timing)
+{
+    char near[128], far[128], hn[256], hf[256];
+    size_t len = strlen(E.key);
+    snprintf(near, sizeof near, "%s", E.key);
+    near[len - 1] = near[len - 1] == 'A' ? 'B' : 'A'; /* all but the last character match */
+    snprintf(far, sizeof far, "%s", E.key);
+    /* same length and alphabet, no character of the secret in place; the public "lbk_" prefix
+     * stays, as it says which kind of credential this is (without it the text would be
+     * judged a sign-in token, which takes another path) */
+    for (size_t i = sizeof "lbk_" - 1; i < len; i++)
+        far[i] = near[i] == 'z' ? 'y' : 'z';
+    snprintf(hn, sizeof hn, "Authorization: Bearer %s\r\n", near);
+    snprintf(hf, sizeof hf, "Authorization: Bearer %s\r\n", far);
+    int64_t diff = 0, lo = 0;
+    for (int round = 0; round < 3; round++) {
+        diff = key_timing_round(hn, hf, &lo);
+        if (diff < 200 || diff * 5 < lo)
+            break;
+    }
+    ck_assert_msg(diff < 200 || diff * 5 < lo, "paired difference %lld us in every round",
+                  (long long)diff);
 }
 END_TEST
 
