@@ -417,7 +417,7 @@ START_TEST(test_set_status_outbox_as_trigger)
     fixture(db, t, a, l, b);
     const char *v[] = {t, b, "CONFIRMED", "system", NULL};
     outbox_as_trigger(t, "booking.status_changed", "booking.created", &store_bookings_statements,
-                      "booking_set_status", 5, v,
+                      "booking_set_status_outbox", 5, v,
                       "INSERT INTO booking_events (tenant_id, booking_id, from_status, "
                       "to_status, actor) SELECT tenant_id, id, 'PENDING', status, 'system' "
                       "FROM bookings WHERE tenant_id = $1",
