@@ -262,16 +262,23 @@ START_TEST(test_marks_skip_only_their_statement)
 }
 END_TEST
 
+/* The SQL of the catalog statement called name of set. */
+static const char *catalog_sql(const struct lb_db_stmt_set *set, const char *name)
+{
+    const char *sql = NULL;
+    for (int i = 0; i < set->count; i++)
+        if (strcmp(set->stmts[i].name, name) == 0)
+            sql = set->stmts[i].sql;
+    ck_assert_ptr_nonnull(sql);
+    return sql;
+}
+
 /* The triggers that fire when the catalog's lead_create (name: a variant) runs (EXPLAIN ANALYZE
  * lists each trigger that fired; one skipped by its WHEN is not listed), as one string. */
 static void lead_create_triggers(PGconn *c, const char *name, const char *tenant, const char *agent,
                                  char *out, size_t len)
 {
-    const char *sql = NULL;
-    for (int i = 0; i < store_leads_statements.count; i++)
-        if (strcmp(store_leads_statements.stmts[i].name, name) == 0)
-            sql = store_leads_statements.stmts[i].sql;
-    ck_assert_ptr_nonnull(sql);
+    const char *sql = catalog_sql(&store_leads_statements, name);
     char *explain = malloc(strlen(sql) + 64);
     ck_assert_ptr_nonnull(explain);
     sprintf(explain, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) %s", sql);
@@ -326,12 +333,7 @@ END_TEST
 static PGresult *catalog_exec(PGconn *c, const struct lb_db_stmt_set *set, const char *name, int n,
                               const char *const *v)
 {
-    const char *sql = NULL;
-    for (int i = 0; i < set->count; i++)
-        if (strcmp(set->stmts[i].name, name) == 0)
-            sql = set->stmts[i].sql;
-    ck_assert_ptr_nonnull(sql);
-    return PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+    return PQexecParams(c, catalog_sql(set, name), n, NULL, v, NULL, NULL, 0);
 }
 
 /* A statement's own outbox rows are the trigger's (sqloutbox.h). For tenant t, with endpoints
