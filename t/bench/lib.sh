@@ -71,6 +71,24 @@ pg_cpu_ticks() {
     done
     echo "$t"
 }
+# proc_ticks PID...: CPU time (user + system, every thread) of these processes so far, in ticks.
+proc_ticks() {
+    local p t=0
+    for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    echo "$t"
+}
+# nginx_pids PIDFILE: an nginx's master and its workers.
+nginx_pids() {
+    local m
+    m=$(cat "$1")
+    echo "$m $(ps -o pid= --ppid "$m" | tr '\n' ' ')"
+}
+# times_ticks "LINE": the children's user + system time in bash's `times` line ("0m1.5s 0m0.2s"),
+# in ticks.
+times_ticks() {
+    awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(t, f, /[ms ]+/);
+        printf "%.0f", (f[1] * 60 + f[2] + f[3] * 60 + f[4]) * hz }'
+}
 # cpu_us TICKS N: microseconds per item
 cpu_us() { awk -v c="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", c * 1e6 / hz / n; else print 0 }'; }
 
