@@ -162,12 +162,9 @@ static enum lb_status lead_create(struct lb_db *db, int quiet, int outbox, const
     enum lb_status s = lb_db_exec(db, &stmts[store_outbox_hint(key) ? outbox : quiet], 7, v, &res);
     if (s != LB_OK)
         return s;
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-        s = LB_NOT_FOUND;
-    } else {
+    s = store_first_json(res, out);
+    if (s != LB_NOT_FOUND) /* a row: its second column is the hint */
         store_outbox_hint_set(key, PQgetvalue(res, 0, 1)[0] == 't');
-        s = store_append(out, PQgetvalue(res, 0, 0));
-    }
     PQclear(res);
     return s;
 }

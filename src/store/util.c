@@ -13,10 +13,14 @@ enum lb_status store_exec_json(struct lb_db *db, const struct lb_db_stmt *stmt, 
     enum lb_status s = lb_db_exec(db, stmt, nparams, values, &res);
     if (s != LB_OK)
         return s;
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-        s = LB_NOT_FOUND;
-    else
-        s = store_append(out, PQgetvalue(res, 0, 0));
+    s = store_first_json(res, out);
     PQclear(res);
     return s;
+}
+
+enum lb_status store_first_json(PGresult *res, struct lb_buf *out)
+{
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        return LB_NOT_FOUND;
+    return store_append(out, PQgetvalue(res, 0, 0));
 }
