@@ -249,6 +249,30 @@ seed_tenant() { # TENANT N PFX MODE
     psql "$CI" -X -q -v tenant="$1" -v n="$2" -v pfx="$3" -v mode="$4" -f "$here/seed-tenant.sql"
 }
 
+# --- a webhook receiver (t/bench/run's wh_pairs, t/bench/floor-webhooks) ----------------------
+
+# rx_start: an nginx on 127.0.0.1:$RX_PORT answering every request 204, in $W/rx (RX_PREFIX).
+RX_PREFIX="" RX_PORT=""
+rx_start() {
+    RX_PREFIX=$W/rx
+    RX_PORT=$(free_port)
+    mkdir -p "$RX_PREFIX/logs"
+    printf '%s\n' "worker_processes 1;" "pid $RX_PREFIX/nginx.pid;" \
+        "events { worker_connections 512; }" "http {" "    access_log off;" \
+        "    client_body_temp_path $RX_PREFIX/body;" "    proxy_temp_path $RX_PREFIX/proxy;" \
+        "    fastcgi_temp_path $RX_PREFIX/fastcgi;" "    uwsgi_temp_path $RX_PREFIX/uwsgi;" \
+        "    scgi_temp_path $RX_PREFIX/scgi;" \
+        "    server { listen 127.0.0.1:$RX_PORT; location / { return 204; } }" "}" \
+        >"$RX_PREFIX/nginx.conf"
+    nginx -p "$RX_PREFIX" -c "$RX_PREFIX/nginx.conf" -e "$RX_PREFIX/error.log" || die "receiver nginx failed"
+}
+rx_stop() {
+    if [ -n "$RX_PREFIX" ] && [ -f "$RX_PREFIX/nginx.pid" ]; then
+        kill -QUIT "$(cat "$RX_PREFIX/nginx.pid")" 2>/dev/null || true
+    fi
+    RX_PREFIX=""
+}
+
 # --- bare tables (t/bench/floor, t/bench/floor-webhooks) ---------------------------------------
 
 # floor_tables: copies of the write path's tables with their columns, defaults and indexes and
@@ -301,6 +325,37 @@ floor_pgbench() {
     us=$(cpu_us $((c1 - c0)) "$n")
     printf 'tps\t%s\t%s\t%s\t%s\t%s\n' "$bench" "$run" "$tps" "$us" "$n" >>"$RES"
     log "pgbench $bench #$run: $tps TPS, $us us of PostgreSQL CPU per transaction"
+}
+
+# floor_wrk BENCH RUN SCRIPT ENV...: one wrk run of t/bench/wrk/SCRIPT through this stack's nginx
+# ($BASE_URL), which must answer every request 2xx; appends "share BENCH RUN RPS PG LB NGINX WRK
+# REQUESTS" to $RES: the CPU ticks of the PostgreSQL cluster, leadbookd (master and workers),
+# nginx (master and workers) and wrk over the run, and the requests wrk counted.
+floor_wrk() {
+    local bench=$1 run=$2 script=$3
+    shift 3
+    local pg0 lb0 ng0 pg1 lb1 ng1 wt out=$W/wrk.$bench.$run.txt lbp ngp
+    lbp="$LB_PID $(lb_workers | tr '\n' ' ')" ngp=$(nginx_pids "$W/nginx/nginx.pid")
+    # shellcheck disable=SC2086
+    pg0=$(pg_cpu_ticks) lb0=$(proc_ticks $lbp) ng0=$(proc_ticks $ngp)
+    wt=$({
+        env BENCH_LUA_DIR="$here/wrk" BENCH_RUN="$run" "$@" \
+            wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$here/wrk/$script" \
+            "$BASE_URL/" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed ($bench)"; }
+        times
+    } | tail -1)
+    # shellcheck disable=SC2086
+    pg1=$(pg_cpu_ticks) lb1=$(proc_ticks $lbp) ng1=$(proc_ticks $ngp)
+    local rps non2xx total
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    total=$(awk '/requests in/ { print $1 }' "$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+    [ -z "$non2xx" ] || die "wrk $bench: $non2xx non-2xx answers"
+    local wrk_ticks
+    wrk_ticks=$(times_ticks "$wt")
+    printf 'share\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bench" "$run" "$rps" $((pg1 - pg0)) \
+        $((lb1 - lb0)) $((ng1 - ng0)) "$wrk_ticks" "$total" >>"$RES"
+    log "wrk $bench #$run: $rps req/s; ticks pg $((pg1 - pg0)) leadbookd $((lb1 - lb0)) nginx $((ng1 - ng0)) wrk $wrk_ticks"
 }
 
 # --- sign-in tokens (the signin_pairs bench) ---------------------------------------------------
