@@ -5,13 +5,10 @@
 --
 -- The outbox is still written in the very transaction of the change (the event row, with its
 -- payload built then, from the rows the change wrote): nothing acknowledged goes unannounced,
--- nothing is announced that did not commit. The event also names its receivers, as the change
--- saw them: endpoint_ids, the tenant's enabled endpoints subscribed to the event's type (an
--- endpoint created, subscribed or re-enabled a moment after the change does not get it; one
--- disabled or deleted meanwhile is handled as before, at its delivery). What moves is the
--- fan-out: one pending delivery per endpoint of endpoint_ids that still exists is written by
--- the deliverer (whd_fanout in src/store/webhook_deliveries.c), in order of the writing
--- transactions, from a cursor:
+-- nothing is announced that did not commit. What moves is the fan-out: one pending delivery per
+-- enabled endpoint of the tenant subscribed to the event's type (and created no later than the
+-- event) is written by the deliverer (whd_fanout in src/store/webhook_deliveries.c), in order of
+-- the writing transactions, from a cursor:
 --
 -- * webhook_events.txid: the writing transaction's id (pg_current_xact_id()). Rows from before
 --   this migration have none: their deliveries were written with them.
@@ -28,7 +25,6 @@
 -- notifying transaction at a time (the same advisory lock). The same rule is in
 -- src/store/sqloutbox.h for the statements that write their own event.
 
-ALTER TABLE webhook_events ADD COLUMN endpoint_ids uuid[];
 ALTER TABLE webhook_events ADD COLUMN txid xid8;
 ALTER TABLE webhook_events ALTER COLUMN txid SET DEFAULT pg_current_xact_id();
 CREATE INDEX webhook_events_txid ON webhook_events (txid);
@@ -48,7 +44,6 @@ DECLARE
     ev_id uuid;
     body  text;
     wake  boolean;
-    ids   uuid[];
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM webhook_endpoints w
                    WHERE w.tenant_id = NEW.tenant_id AND w.enabled) THEN
@@ -57,9 +52,8 @@ BEGIN
     etype := CASE WHEN NEW.kind = 'rescheduled' THEN 'booking.rescheduled'
                   WHEN NEW.from_status IS NULL THEN 'booking.created'
                   ELSE 'booking.status_changed' END;
-    SELECT array_agg(w.id) INTO ids FROM webhook_endpoints w
-    WHERE w.tenant_id = NEW.tenant_id AND w.enabled AND etype = ANY (w.events);
-    IF ids IS NULL THEN
+    IF NOT EXISTS (SELECT 1 FROM webhook_endpoints w
+                   WHERE w.tenant_id = NEW.tenant_id AND w.enabled AND etype = ANY (w.events)) THEN
         RETURN NULL;
     END IF;
     ev_id := gen_random_uuid();
@@ -99,16 +93,13 @@ BEGIN
         RETURN NULL;
     END IF;
     -- Read before this transaction's own event is written: the deliverers are awake while an
-    -- event waits for its fan-out (the newest event is at or past the cursor; max() is one index
-    -- step whatever the plan, where an EXISTS could be a bitmap scan of the whole backlog). One
-    -- notifying transaction at a time.
+    -- event waits for its fan-out. One notifying transaction at a time.
     wake := false;
-    IF COALESCE((SELECT max(txid) FROM webhook_events) < (SELECT next_txid FROM webhook_fanout),
-                true) THEN
+    IF NOT EXISTS (SELECT 1 FROM webhook_events e, webhook_fanout f
+                   WHERE e.txid >= f.next_txid) THEN
         wake := pg_try_advisory_xact_lock(1818392424, 2002873189);
     END IF;
-    INSERT INTO webhook_events (id, tenant_id, type, payload, endpoint_ids)
-    VALUES (ev_id, NEW.tenant_id, etype, body, ids);
+    INSERT INTO webhook_events (id, tenant_id, type, payload) VALUES (ev_id, NEW.tenant_id, etype, body);
     IF wake THEN
         PERFORM pg_notify('leadbook_webhooks', '');
     END IF;

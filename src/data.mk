@@ -29,7 +29,7 @@ EXTRA_DIST += doc/schema.md doc/frontend.md
 
 if HAVE_CHECK
 LB_STORE_TESTS = t/store/check_sha256 t/store/check_db t/store/check_schema \
-	t/store/check_store t/store/check_leads t/store/check_stats t/store/check_webhook_deliveries
+	t/store/check_store t/store/check_leads t/store/check_stats
 check_PROGRAMS += $(LB_STORE_TESTS)
 TESTS += $(LB_STORE_TESTS)
 endif
@@ -47,9 +47,6 @@ t_store_check_schema_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 t_store_check_store_SOURCES = t/store/check_store.c $(LB_PGTEST)
 t_store_check_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_store_check_store_LDADD = $(LB_LIBS) $(CHECK_LIBS)
-t_store_check_webhook_deliveries_SOURCES = t/store/check_webhook_deliveries.c $(LB_PGTEST)
-t_store_check_webhook_deliveries_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-t_store_check_webhook_deliveries_LDADD = $(LB_LIBS) $(CHECK_LIBS)
 t_store_check_leads_SOURCES = t/store/check_leads.c $(LB_PGTEST)
 t_store_check_leads_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_store_check_leads_LDADD = $(LB_LIBS) $(CHECK_LIBS)

@@ -7,8 +7,7 @@ enum { METRICS_WEBHOOKS };
 
 /* One scan for the counts; the lag's min() is over due pending rows only (a claimed row's
  * next_attempt_at is its lease, in the future, so it is not lag), and over the events still
- * waiting for their fan-out (sql/010: their deliveries are not written yet), from the first of
- * them in transaction order (one index step, not a scan of the backlog). */
+ * waiting for their fan-out (sql/010: their deliveries are not written yet). */
 static const struct lb_db_stmt stmts[] = {
     [METRICS_WEBHOOKS] = {"metrics_webhooks",
                           "SELECT count(*) FILTER (WHERE status = 'delivered'), "
@@ -16,9 +15,8 @@ static const struct lb_db_stmt stmts[] = {
                           "count(*) FILTER (WHERE status = 'pending'), "
                           "COALESCE(EXTRACT(EPOCH FROM now() - LEAST(min(next_attempt_at) "
                           "FILTER (WHERE status = 'pending' AND next_attempt_at <= now()), "
-                          "(SELECT e.created_at FROM webhook_events e "
-                          " WHERE e.txid >= (SELECT next_txid FROM webhook_fanout) "
-                          " ORDER BY e.txid LIMIT 1))), 0) "
+                          "(SELECT min(e.created_at) FROM webhook_events e, webhook_fanout f "
+                          " WHERE e.txid >= f.next_txid))), 0) "
                           "FROM webhook_deliveries",
                           0},
 };

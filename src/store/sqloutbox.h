@@ -9,9 +9,8 @@
  *     this statement's booking_events rows (and only this statement's);
  *   - adds the CTE of SQL_OUTBOX, which writes what the trigger would have written for its one
  *     booking: the event (the same Standard Webhooks envelope, the same JSON, the payload read
- *     from the statement's own RETURNING rows) with its receivers (endpoint_ids: the tenant's
- *     enabled endpoints subscribed to the event's type; no event when there is none), and the
- *     NOTIFY under the trigger's rule (sql/010). The
+ *     from the statement's own RETURNING rows), when an enabled endpoint of the tenant is
+ *     subscribed to the event's type, and the NOTIFY under the trigger's rule (sql/010). The
  *     deliveries are written by the deliverer's fan-out, for every change alike.
  * The endpoints are read in the statement's snapshot, as the writes are: an endpoint created
  * while the statement runs is as concurrent with the change as one created just after it.
@@ -30,15 +29,6 @@
 /* This statement writes its own outbox rows: the outbox trigger is to skip it. */
 #define SQL_OUTBOX_OWN "set_config('leadbook.quiet', statement_timestamp()::text, true)"
 
-/* No event waits for its fan-out (sql/010): the newest event's transaction is below the cursor.
- * max() is one step of an index scan whatever the plan (an EXISTS over "txid >= cursor" was
- * planned, with LB_DB_SESSION_OPTIONS' enable_seqscan = off, as a bitmap scan of every waiting
- * event: a statement's cost grew with the backlog, 1.2 -> 4.4 ms in 50 s of pgbench with the
- * deliverer stopped). */
-#define SQL_OUTBOX_NONE_WAITING                                                                \
-    "COALESCE((SELECT max(txid) FROM webhook_events) < "                                       \
-    "         (SELECT next_txid FROM webhook_fanout), true)"
-
 /* The event's CTE (ob_ev), for a statement that changes one booking. from: a FROM list that
  * gives that booking as ob_b, its lead as ob_l and its agent as ob_a (id, name), one row (or
  * none: nothing is written); type: the event type, an SQL string literal; previous: the JSON of
@@ -49,7 +39,7 @@
  * transaction at a time), read in the statement's snapshot, so before its own event. It is a
  * lateral join of the INSERT's SELECT because a CTE that only SELECTs runs only if read. */
 #define SQL_OUTBOX(from, type, previous)                                                       \
-    "ob_ev AS (INSERT INTO webhook_events (id, tenant_id, type, payload, endpoint_ids) "       \
+    "ob_ev AS (INSERT INTO webhook_events (id, tenant_id, type, payload) "                     \
     "  SELECT x.id, ob_b.tenant_id, " type ", json_build_object("                              \
     "           'id', x.id, 'type', " type ", 'createdAt', " SQL_TS("now()") ", "              \
     "           'data', json_build_object("                                                    \
@@ -57,14 +47,14 @@
     "               'lead', json_build_object('id', ob_l.id, 'name', ob_l.name, "              \
     "                                         'email', ob_l.email), "                          \
     "               'agent', json_build_object('id', ob_a.id, 'name', ob_a.name), "            \
-    "               'previous', " previous "))::text, hk.ids "                                 \
+    "               'previous', " previous "))::text "                                         \
     "  FROM (SELECT gen_random_uuid() AS id) x, " from " "                                     \
-    "  JOIN LATERAL (SELECT array_agg(w.id) AS ids FROM webhook_endpoints w "                  \
-    "     WHERE w.tenant_id = ob_b.tenant_id AND w.enabled "                                   \
-    "       AND " type " = ANY (w.events)) hk ON hk.ids IS NOT NULL "                          \
     "  LEFT JOIN LATERAL (SELECT pg_notify('leadbook_webhooks', '') "                          \
-    "     WHERE " SQL_OUTBOX_NONE_WAITING " "                                                  \
+    "     WHERE NOT EXISTS (SELECT 1 FROM webhook_events e, webhook_fanout f "                 \
+    "                       WHERE e.txid >= f.next_txid) "                                     \
     "       AND pg_try_advisory_xact_lock(1818392424, 2002873189)) wake ON true "              \
+    "  WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.tenant_id = ob_b.tenant_id "    \
+    "                AND w.enabled AND " type " = ANY (w.events)) "                            \
     "  RETURNING id, tenant_id) "
 
 /* Whether the tenant has an enabled endpoint (the outbox variant's answer for outbox_hint.h):

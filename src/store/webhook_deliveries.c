@@ -11,45 +11,38 @@ enum { WHD_FANOUT, WHD_CLAIM, WHD_DELIVERED, WHD_FAILED, WHD_RELEASE, WHD_NEXT_D
 
 /* The fan-out (sql/010_webhook_fanout.sql). c: the cursor, if no other deliverer holds it; h: the
  * xmin of this statement's snapshot (every transaction below it has ended, and the events of
- * those that committed are all visible here); first: the first event's transaction; lim: the
- * event past the limit, if any; upto: the range taken, [from_txid, to_txid): up to h.xmin, or
- * to lim's transaction (not included), or, when the first transaction alone has more events
- * than the limit, all of that one (xid8 has no "+": through bigint). One delivery per endpoint the
- * event names (endpoint_ids, as the change saw them) that still exists: one disabled since is the
- * claim's to record as not sent, as before. The deliveries are due at the event's time and dated by
- * it, as if written with the event (the claim's order and the delivery log's stay the events').
- * more: an event past the range is ready; held: one waits for an open transaction; both as
- * min()/max(), one index step each (an EXISTS over the backlog can be planned as a bitmap scan of
- * all of it). */
+ * those that committed are all visible here); lim: the event past the limit, if any; upto: the
+ * range taken, [from_txid, to_txid): up to h.xmin, or to lim's transaction (not included), or,
+ * when one transaction alone has more events than the limit, all of that one (xid8 has no "+":
+ * through bigint). The deliveries are due at the event's time and dated by it, as if written
+ * with the event (the claim's order and the delivery log's stay the events'). */
 #define SQL_FANOUT                                                                                 \
     "WITH c AS (SELECT next_txid FROM webhook_fanout FOR UPDATE SKIP LOCKED), "                    \
     "h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin), "                              \
-    "first AS (SELECT e.txid FROM webhook_events e, c WHERE e.txid >= c.next_txid "                \
-    "          ORDER BY e.txid LIMIT 1), "                                                         \
     "lim AS (SELECT e.txid FROM webhook_events e, c WHERE e.txid >= c.next_txid "                  \
     "        ORDER BY e.txid OFFSET $1::int LIMIT 1), "                                            \
     "upto AS (SELECT c.next_txid AS from_txid, h.xmin, "                                           \
     "                GREATEST(c.next_txid, LEAST(h.xmin, CASE "                                    \
     "                    WHEN lim.txid IS NULL THEN h.xmin "                                       \
-    "                    WHEN lim.txid = first.txid "                                              \
+    "                    WHEN lim.txid = c.next_txid "                                             \
     "                        THEN (lim.txid::text::bigint + 1)::text::xid8 "                       \
     "                    ELSE lim.txid END)) AS to_txid "                                          \
-    "         FROM c CROSS JOIN h LEFT JOIN first ON true LEFT JOIN lim ON true), "                \
-    "ev AS (SELECT e.id, e.tenant_id, e.endpoint_ids, e.created_at FROM webhook_events e, upto "   \
+    "         FROM c CROSS JOIN h LEFT JOIN lim ON true), "                                        \
+    "ev AS (SELECT e.id, e.tenant_id, e.type, e.created_at FROM webhook_events e, upto "           \
     "       WHERE e.txid >= upto.from_txid AND e.txid < upto.to_txid), "                           \
     "ins AS (INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, created_at, "       \
     "                                        next_attempt_at) "                                    \
     "        SELECT w.tenant_id, w.id, ev.id, ev.created_at, ev.created_at FROM ev "               \
-    "        JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id "                              \
-    "         AND w.id = ANY (ev.endpoint_ids) "                                                   \
+    "        JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id AND w.enabled "                \
+    "         AND ev.type = ANY (w.events) AND w.created_at <= ev.created_at "                     \
     "        RETURNING 1), "                                                                       \
     "mv AS (UPDATE webhook_fanout f SET next_txid = upto.to_txid FROM upto "                       \
     "       WHERE upto.to_txid > upto.from_txid RETURNING 1) "                                     \
     "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM ins), "     \
-    "       COALESCE((SELECT min(e.txid) FROM webhook_events e, upto "                             \
-    "                 WHERE e.txid >= upto.to_txid) < (SELECT xmin FROM upto), false), "           \
-    "       COALESCE((SELECT max(txid) FROM webhook_events) >= "                                   \
-    "                (SELECT GREATEST(to_txid, xmin) FROM upto), false)"
+    "       EXISTS (SELECT 1 FROM webhook_events e, upto "                                         \
+    "               WHERE e.txid >= upto.to_txid AND e.txid < upto.xmin), "                        \
+    "       EXISTS (SELECT 1 FROM webhook_events e, upto "                                         \
+    "               WHERE e.txid >= GREATEST(upto.to_txid, upto.xmin))"
 
 /* The claim's own statement is its transaction: the row locks last only while it runs. The
  * lease is what keeps the row from other deliverers afterwards, and what a result must match.

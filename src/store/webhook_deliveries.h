@@ -21,9 +21,9 @@ struct store_whd_fanout {
     int held;        /* events wait for an open transaction below them to end */
 };
 /* Writes the pending deliveries of the next events in commit-safe order (at most limit events,
- * or all of one transaction's), one per endpoint the event names (endpoint_ids: the tenant's
- * enabled endpoints subscribed to its type, as the change saw them) that still exists, due at
- * the event's time; moves the cursor past them in the same statement. */
+ * or all of one transaction's), one per enabled endpoint of the event's tenant subscribed to
+ * its type and created no later than the event, due at the event's time; moves the cursor past
+ * them in the same statement. */
 enum lb_status store_whd_fanout(struct lb_db *db, int limit, struct store_whd_fanout *out);
 
 /* One claimed delivery; the strings live in the batch's result. */

@@ -275,16 +275,6 @@ rx_stop() {
 
 # --- bare tables (t/bench/floor, t/bench/floor-webhooks) ---------------------------------------
 
-# wh_backlog [TENANT]: deliveries still to make, of one tenant or all: the pending ones and, as
-# one each, the events still waiting for the deliverer's fan-out (sql/010; the benches' tenants
-# have one endpoint).
-wh_backlog() {
-    local t=${1:+"AND tenant_id = '$1'"}
-    psql_q -c "SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending' $t)
-               + (SELECT count(*) FROM webhook_events e, webhook_fanout f
-                  WHERE e.txid >= f.next_txid $t)"
-}
-
 # floor_tables: copies of the write path's tables with their columns, defaults and indexes and
 # nothing else (no constraint, foreign key or trigger), filled with the same rows; an
 # insert-only counter table; empty copies of the webhook outbox's two tables.

@@ -38,11 +38,11 @@ static void fixture(struct lb_db *db, char tenant[37], char agent[37], char lead
 }
 
 /* The migrations of sql/, in order, and the checksum migrate must have recorded for each. */
-static const char *const migrations[] = {"001_init.sql",          "002_stats_counters.sql",
-                                         "003_frontend.sql",      "004_lifecycle.sql",
-                                         "005_webhooks.sql",      "006_write_path.sql",
-                                         "007_agent_delete.sql",  "008_webhook_notify.sql",
-                                         "009_trigger_marks.sql", "010_webhook_fanout.sql"};
+static const char *const migrations[] = {
+    "001_init.sql",         "002_stats_counters.sql", "003_frontend.sql",
+    "004_lifecycle.sql",    "005_webhooks.sql",       "006_write_path.sql",
+    "007_agent_delete.sql", "008_webhook_notify.sql", "009_trigger_marks.sql",
+    "010_webhook_fanout.sql"};
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
 START_TEST(test_migrate_again_is_noop)
