@@ -10,8 +10,7 @@ libleadbook_a_SOURCES += src/db.c src/db.h src/digest.c src/digest.h \
 	src/store/agents.c src/store/agents.h src/store/leads.c src/store/leads.h \
 	src/store/bookings.c src/store/bookings.h src/store/booking_changes.c \
 	src/store/booking_changes.h src/store/health.c src/store/health.h
-libleadbook_a_SOURCES += src/store/webhooks.c src/store/webhooks.h \
-	src/store/webhook_deliveries.c src/store/webhook_deliveries.h
+libleadbook_a_SOURCES += src/store/webhooks.c src/store/webhooks.h
 # Beyond one database server (doc/scaling.md): the read router and its lag measurement.
 libleadbook_a_SOURCES += src/db_read.c src/db_read.h src/store/replica.c src/store/replica.h
 
@@ -22,8 +21,7 @@ leadbookctl_LDADD = $(LB_LIBS)
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = sql/001_init.sql sql/002_stats_counters.sql sql/003_frontend.sql \
 	sql/004_lifecycle.sql sql/005_webhooks.sql sql/006_write_path.sql sql/007_agent_delete.sql \
-	sql/008_webhook_notify.sql sql/009_trigger_marks.sql \
-	sql/010_webhook_fanout.sql
+	sql/008_webhook_notify.sql sql/009_trigger_marks.sql
 
 EXTRA_DIST += doc/schema.md doc/frontend.md
 

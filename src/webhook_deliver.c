@@ -1,6 +1,4 @@
-/* webhook_deliver: the deliverer's loop. Each pass first writes the deliveries of the events
- * the changes committed (the fan-out, sql/010_webhook_fanout.sql: one deliverer at a time, the
- * others go on claiming). Claiming (store/webhook_deliveries.h): a short claim
+/* webhook_deliver: the deliverer's loop. Claiming (store/webhook_deliveries.h): a short claim
  * transaction moves next_attempt_at forward by a lease; the POST happens outside any
  * transaction (a receiver's 10 s must not hold row locks or a connection in a transaction);
  * the result is recorded only while the lease is still ours. A deliverer that dies loses
@@ -93,7 +91,6 @@ struct deliverer {
     int64_t listen_retry_ms, listen_backoff_ms;
     int wake; /* a NOTIFY arrived (or the listener reconnected): pass now */
     int sent; /* deliveries claimed by the last pass (a busy pass: look again soon) */
-    int held; /* the last fan-out left events waiting for an open transaction: look again soon */
     unsigned long session_generation; /* the db connection store_whd_session was run on */
     struct lb_webhook_client *http;   /* this sender's (keeps a batch's connection open) */
     pthread_t thread;                 /* a sender's */
@@ -264,13 +261,11 @@ static int in_list(char gone[][37], int n, const char *endpoint)
     return 0;
 }
 
-/* Fans out the new events (store_whd_fanout), then claims and delivers batches until none is
- * due (as the last claim saw it) and no event is ready for its fan-out; fans out again between
- * claims while the last fan-out left more ready. 0, or -1 when the database failed. */
+/* Claims and delivers batches until none is due (as the last claim saw it). 0, or -1 when the
+ * database failed. */
 static int run_pass(struct deliverer *d)
 {
     d->sent = 0;
-    d->held = 0;
     /* once per connection (not through a transaction pooler: a session setting would stay on
      * the server connection for other clients) */
     if (!d->opt->unnamed && lb_db_ready(d->db) == LB_OK &&
@@ -280,20 +275,9 @@ static int run_pass(struct deliverer *d)
         d->session_generation = lb_db_generation(d->db);
     }
     struct ok_list ok;
-    int fan = 1;
     for (;;) {
         if (stop_signal)
             return 0;
-        if (fan) {
-            struct store_whd_fanout f;
-            if (store_whd_fanout(d->db, LB_WEBHOOK_FANOUT, &f) != LB_OK)
-                return -1;
-            fan = f.more;
-            d->held = f.held;
-            if (f.events > 0)
-                lb_log(LB_LOG_DEBUG, "webhook_fanout", "events=%ld deliveries=%ld more=%d held=%d",
-                       f.events, f.deliveries, f.more, f.held);
-        }
         struct store_whd_batch batch;
         if (store_whd_claim(d->db, LB_WEBHOOK_BATCH, LB_WEBHOOK_LEASE_S, &batch) != LB_OK)
             return -1;
@@ -323,7 +307,7 @@ static int run_pass(struct deliverer *d)
         int more = batch.more;
         d->sent += batch.count;
         store_whd_batch_free(&batch);
-        if (!more && !fan)
+        if (!more)
             return 0;
     }
 }
@@ -379,8 +363,6 @@ static int64_t next_pass_in_ms(struct deliverer *d, int pass_failed, int64_t *ba
         return wait;
     }
     *backoff = DB_RETRY_MIN_MS;
-    if (d->held)
-        return LB_WEBHOOK_BUSY_POLL_MS; /* events wait for a transaction below them to end */
     double due_s = 0;
     int none = 1;
     if (store_whd_next_due(d->db, &due_s, &none) != LB_OK || none)

@@ -1,6 +1,5 @@
 /* webhook_deliver: the webhook deliverer, `leadbookctl webhooks run [--once]` (API.md
- * "Webhooks"). It writes the deliveries of the outbox's new events (the fan-out), claims due
- * deliveries in batches of one endpoint's, POSTs
+ * "Webhooks"). It claims due deliveries from the outbox in batches of one endpoint's, POSTs
  * them (webhook_http), records the results and schedules the retries (webhook_sign), and sleeps
  * until a NOTIFY on leadbook_webhooks, the next due retry, or a poll every few seconds. Stops on
  * SIGTERM/SIGINT after the request in flight; reconnects to PostgreSQL by itself. */
@@ -21,9 +20,6 @@
  * receiver holds one of them; --once sends one at a time. */
 #define LB_WEBHOOK_SENDERS 4
 #define LB_WEBHOOK_LEASE_S 60 /* how long a claim keeps a delivery from other deliverers */
-/* Events fanned out into deliveries per statement, at most (store_whd_fanout): a pass fans out
- * first, again while more are ready, and claims between. */
-#define LB_WEBHOOK_FANOUT 500
 
 struct lb_webhook_deliver_options {
     const char *conninfo;        /* libpq conninfo; "" = PG* variables */

@@ -6,17 +6,14 @@
 enum { METRICS_WEBHOOKS };
 
 /* One scan for the counts; the lag's min() is over due pending rows only (a claimed row's
- * next_attempt_at is its lease, in the future, so it is not lag), and over the events still
- * waiting for their fan-out (sql/010: their deliveries are not written yet). */
+ * next_attempt_at is its lease, in the future, so it is not lag). */
 static const struct lb_db_stmt stmts[] = {
     [METRICS_WEBHOOKS] = {"metrics_webhooks",
                           "SELECT count(*) FILTER (WHERE status = 'delivered'), "
                           "count(*) FILTER (WHERE status = 'failed'), "
                           "count(*) FILTER (WHERE status = 'pending'), "
-                          "COALESCE(EXTRACT(EPOCH FROM now() - LEAST(min(next_attempt_at) "
-                          "FILTER (WHERE status = 'pending' AND next_attempt_at <= now()), "
-                          "(SELECT min(e.created_at) FROM webhook_events e, webhook_fanout f "
-                          " WHERE e.txid >= f.next_txid))), 0) "
+                          "COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at) "
+                          "FILTER (WHERE status = 'pending' AND next_attempt_at <= now())), 0) "
                           "FROM webhook_deliveries",
                           0},
 };

@@ -7,11 +7,11 @@
  *   - evaluates SQL_OUTBOX_OWN where it reads its first row, beside SQL_COUNTED: the mark that
  *     the outbox trigger's WHEN tests (sql/009_trigger_marks.sql), so that the trigger skips
  *     this statement's booking_events rows (and only this statement's);
- *   - adds the CTE of SQL_OUTBOX, which writes what the trigger would have written for its one
+ *   - adds the CTEs of SQL_OUTBOX, which write what the trigger would have written for its one
  *     booking: the event (the same Standard Webhooks envelope, the same JSON, the payload read
- *     from the statement's own RETURNING rows), when an enabled endpoint of the tenant is
- *     subscribed to the event's type, and the NOTIFY under the trigger's rule (sql/010). The
- *     deliveries are written by the deliverer's fan-out, for every change alike.
+ *     from the statement's own RETURNING rows), one pending delivery per enabled endpoint of the
+ *     tenant subscribed to the event's type, and the NOTIFY under the trigger's rule (only when
+ *     no due delivery is waiting, and one notifying transaction at a time, sql/008).
  * The endpoints are read in the statement's snapshot, as the writes are: an endpoint created
  * while the statement runs is as concurrent with the change as one created just after it.
  * Such a statement is the "outbox" variant of its kind; the "quiet" variant (SQL_QUIET) leaves
@@ -29,15 +29,11 @@
 /* This statement writes its own outbox rows: the outbox trigger is to skip it. */
 #define SQL_OUTBOX_OWN "set_config('leadbook.quiet', statement_timestamp()::text, true)"
 
-/* The event's CTE (ob_ev), for a statement that changes one booking. from: a FROM list that
- * gives that booking as ob_b, its lead as ob_l and its agent as ob_a (id, name), one row (or
- * none: nothing is written); type: the event type, an SQL string literal; previous: the JSON of
- * data.previous (NULL for a creation). One row of from gives one event id: a statement with
- * several would fail on webhook_events' primary key rather than announce them wrongly. The
- * deliveries are the deliverer's fan-out (sql/010_webhook_fanout.sql); the wake-up is 010's
- * rule (the deliverers are awake while an event waits for its fan-out; one notifying
- * transaction at a time), read in the statement's snapshot, so before its own event. It is a
- * lateral join of the INSERT's SELECT because a CTE that only SELECTs runs only if read. */
+/* The event's CTEs (ob_ev, ob_wd), for a statement that changes one booking. from: a FROM list
+ * that gives that booking as ob_b, its lead as ob_l and its agent as ob_a (id, name), one row
+ * (or none: nothing is written); type: the event type, an SQL string literal; previous: the
+ * JSON of data.previous (NULL for a creation). One row of from gives one event id: a statement
+ * with several would fail on webhook_events' primary key rather than announce them wrongly. */
 #define SQL_OUTBOX(from, type, previous)                                                       \
     "ob_ev AS (INSERT INTO webhook_events (id, tenant_id, type, payload) "                     \
     "  SELECT x.id, ob_b.tenant_id, " type ", json_build_object("                              \
@@ -49,13 +45,17 @@
     "               'agent', json_build_object('id', ob_a.id, 'name', ob_a.name), "            \
     "               'previous', " previous "))::text "                                         \
     "  FROM (SELECT gen_random_uuid() AS id) x, " from " "                                     \
-    "  LEFT JOIN LATERAL (SELECT pg_notify('leadbook_webhooks', '') "                          \
-    "     WHERE NOT EXISTS (SELECT 1 FROM webhook_events e, webhook_fanout f "                 \
-    "                       WHERE e.txid >= f.next_txid) "                                     \
-    "       AND pg_try_advisory_xact_lock(1818392424, 2002873189)) wake ON true "              \
     "  WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.tenant_id = ob_b.tenant_id "    \
     "                AND w.enabled AND " type " = ANY (w.events)) "                            \
-    "  RETURNING id, tenant_id) "
+    "  RETURNING id, tenant_id), "                                                             \
+    "ob_wd AS (INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id) "             \
+    "  SELECT w.tenant_id, w.id, ob_ev.id FROM ob_ev "                                         \
+    "  JOIN webhook_endpoints w ON w.tenant_id = ob_ev.tenant_id AND w.enabled "               \
+    "   AND " type " = ANY (w.events) "                                                        \
+    "  LEFT JOIN LATERAL (SELECT pg_notify('leadbook_webhooks', '') "                          \
+    "     WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d "                               \
+    "                       WHERE d.status = 'pending' AND d.next_attempt_at <= now()) "       \
+    "       AND pg_try_advisory_xact_lock(1818392424, 2002873189)) wake ON true) "
 
 /* Whether the tenant has an enabled endpoint (the outbox variant's answer for outbox_hint.h):
  * the quiet variant's mark says it already (SQL_QUIET is NULL when it has one). */

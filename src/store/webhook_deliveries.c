@@ -7,42 +7,7 @@
 
 #include "buf.h"
 
-enum { WHD_FANOUT, WHD_CLAIM, WHD_DELIVERED, WHD_FAILED, WHD_RELEASE, WHD_NEXT_DUE };
-
-/* The fan-out (sql/010_webhook_fanout.sql). c: the cursor, if no other deliverer holds it; h: the
- * xmin of this statement's snapshot (every transaction below it has ended, and the events of
- * those that committed are all visible here); lim: the event past the limit, if any; upto: the
- * range taken, [from_txid, to_txid): up to h.xmin, or to lim's transaction (not included), or,
- * when one transaction alone has more events than the limit, all of that one (xid8 has no "+":
- * through bigint). The deliveries are due at the event's time and dated by it, as if written
- * with the event (the claim's order and the delivery log's stay the events'). */
-#define SQL_FANOUT                                                                                 \
-    "WITH c AS (SELECT next_txid FROM webhook_fanout FOR UPDATE SKIP LOCKED), "                    \
-    "h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin), "                              \
-    "lim AS (SELECT e.txid FROM webhook_events e, c WHERE e.txid >= c.next_txid "                  \
-    "        ORDER BY e.txid OFFSET $1::int LIMIT 1), "                                            \
-    "upto AS (SELECT c.next_txid AS from_txid, h.xmin, "                                           \
-    "                GREATEST(c.next_txid, LEAST(h.xmin, CASE "                                    \
-    "                    WHEN lim.txid IS NULL THEN h.xmin "                                       \
-    "                    WHEN lim.txid = c.next_txid "                                             \
-    "                        THEN (lim.txid::text::bigint + 1)::text::xid8 "                       \
-    "                    ELSE lim.txid END)) AS to_txid "                                          \
-    "         FROM c CROSS JOIN h LEFT JOIN lim ON true), "                                        \
-    "ev AS (SELECT e.id, e.tenant_id, e.type, e.created_at FROM webhook_events e, upto "           \
-    "       WHERE e.txid >= upto.from_txid AND e.txid < upto.to_txid), "                           \
-    "ins AS (INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, created_at, "       \
-    "                                        next_attempt_at) "                                    \
-    "        SELECT w.tenant_id, w.id, ev.id, ev.created_at, ev.created_at FROM ev "               \
-    "        JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id AND w.enabled "                \
-    "         AND ev.type = ANY (w.events) AND w.created_at <= ev.created_at "                     \
-    "        RETURNING 1), "                                                                       \
-    "mv AS (UPDATE webhook_fanout f SET next_txid = upto.to_txid FROM upto "                       \
-    "       WHERE upto.to_txid > upto.from_txid RETURNING 1) "                                     \
-    "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM ins), "     \
-    "       EXISTS (SELECT 1 FROM webhook_events e, upto "                                         \
-    "               WHERE e.txid >= upto.to_txid AND e.txid < upto.xmin), "                        \
-    "       EXISTS (SELECT 1 FROM webhook_events e, upto "                                         \
-    "               WHERE e.txid >= GREATEST(upto.to_txid, upto.xmin))"
+enum { WHD_CLAIM, WHD_DELIVERED, WHD_FAILED, WHD_RELEASE, WHD_NEXT_DUE };
 
 /* The claim's own statement is its transaction: the row locks last only while it runs. The
  * lease is what keeps the row from other deliverers afterwards, and what a result must match.
@@ -135,7 +100,6 @@ enum { WHD_FANOUT, WHD_CLAIM, WHD_DELIVERED, WHD_FAILED, WHD_RELEASE, WHD_NEXT_D
     "       (SELECT disable FROM e JOIN d ON true), (SELECT count(*) FROM x)"
 
 static const struct lb_db_stmt stmts[] = {
-    [WHD_FANOUT] = {"whd_fanout", SQL_FANOUT, 1},
     [WHD_CLAIM] = {"whd_claim", SQL_CLAIM, 2},
     [WHD_DELIVERED] = {"whd_delivered", SQL_DELIVERED, 3},
     [WHD_FAILED] = {"whd_failed", SQL_FAILED, 6},
@@ -152,25 +116,6 @@ static const struct lb_db_stmt stmts[] = {
 
 const struct lb_db_stmt_set store_webhook_deliveries_statements = {stmts,
                                                                    sizeof stmts / sizeof stmts[0]};
-
-enum lb_status store_whd_fanout(struct lb_db *db, int limit, struct store_whd_fanout *out)
-{
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit);
-    const char *v[] = {lim};
-    memset(out, 0, sizeof *out);
-    PGresult *res;
-    enum lb_status s = lb_db_exec(db, &stmts[WHD_FANOUT], 1, v, &res);
-    if (s != LB_OK)
-        return s;
-    out->locked = atoi(PQgetvalue(res, 0, 0)) > 0;
-    out->events = atol(PQgetvalue(res, 0, 1));
-    out->deliveries = atol(PQgetvalue(res, 0, 2));
-    out->more = PQgetvalue(res, 0, 3)[0] == 't';
-    out->held = PQgetvalue(res, 0, 4)[0] == 't';
-    PQclear(res);
-    return LB_OK;
-}
 
 enum lb_status store_whd_claim(struct lb_db *db, int limit, int lease_s,
                                struct store_whd_batch *batch)

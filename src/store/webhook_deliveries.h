@@ -1,6 +1,4 @@
-/* store/webhook_deliveries: the deliverer's SQL (leadbookctl webhooks run). The deliverer
- * writes the deliveries of the events the changes wrote (the fan-out, store_whd_fanout). A
- * delivery is
+/* store/webhook_deliveries: the deliverer's SQL (leadbookctl webhooks run). A delivery is
  * claimed by moving its next_attempt_at forward by a lease, in a short transaction of its own
  * (FOR UPDATE SKIP LOCKED: deliverers on several hosts take disjoint rows); it is then sent
  * outside any transaction and its result recorded only if the lease is still the one the claim
@@ -11,20 +9,6 @@
 #include "db.h"
 
 extern const struct lb_db_stmt_set store_webhook_deliveries_statements;
-
-/* What one fan-out did (sql/010_webhook_fanout.sql). */
-struct store_whd_fanout {
-    int locked;      /* 0: another deliverer holds the cursor (it fans out meanwhile) */
-    long events;     /* events taken */
-    long deliveries; /* pending deliveries written for them */
-    int more;        /* events past the limit are ready: fan out again */
-    int held;        /* events wait for an open transaction below them to end */
-};
-/* Writes the pending deliveries of the next events in commit-safe order (at most limit events,
- * or all of one transaction's), one per enabled endpoint of the event's tenant subscribed to
- * its type and created no later than the event, due at the event's time; moves the cursor past
- * them in the same statement. */
-enum lb_status store_whd_fanout(struct lb_db *db, int limit, struct store_whd_fanout *out);
 
 /* One claimed delivery; the strings live in the batch's result. */
 struct store_whd_item {

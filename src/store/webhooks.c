@@ -155,8 +155,7 @@ static const struct lb_db_stmt stmts[] = {
         SQL_IDEM_TAIL("$4", "$5", "$6"),
         7},
     /* leadbookctl purge: delivery attempts older than 30 days (finished ones; a pending one is
-     * the deliverer's), then the events none refers to any more (and that are past the fan-out:
-     * one still waiting for it has no delivery yet). SKIP LOCKED: several hosts
+     * the deliverer's), then the events none refers to any more. SKIP LOCKED: several hosts
      * may purge at once. */
     [WEBHOOK_PURGE_DELIVERIES] = {"webhook_purge_deliveries",
                                   "WITH old AS (SELECT id FROM webhook_deliveries "
@@ -168,8 +167,6 @@ static const struct lb_db_stmt stmts[] = {
                               "WITH old AS (SELECT id FROM webhook_events e "
                               "  WHERE created_at < now() - interval '30 days' AND NOT EXISTS "
                               "  (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) "
-                              "  AND (e.txid IS NULL OR e.txid < "
-                              "       (SELECT next_txid FROM webhook_fanout)) "
                               "  LIMIT $1::int FOR UPDATE SKIP LOCKED) "
                               "DELETE FROM webhook_events e USING old WHERE e.id = old.id",
                               1},

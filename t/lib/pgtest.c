@@ -14,7 +14,6 @@
 #include "store/agents.h"
 #include "store/leads.h"
 #include "store/tenants.h"
-#include "store/webhook_deliveries.h"
 
 static char test_dbname[64];
 static char test_conninfo[1024];
@@ -200,29 +199,6 @@ struct lb_db *pgtest_db(void)
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(lb_db_ready(db), LB_OK);
     return db;
-}
-
-long pgtest_fanout(void)
-{
-    static const struct lb_db_stmt_set *const whd[] = {&store_webhook_deliveries_statements, NULL};
-    struct lb_db_options opt = {test_conninfo, 5, 10000, NULL, 0};
-    struct lb_db *db = lb_db_new(&opt);
-    ck_assert_ptr_nonnull(db);
-    lb_db_set_statements(db, whd);
-    long n = 0;
-    struct store_whd_fanout f;
-    int busy = 0;
-    do {
-        ck_assert_int_eq(store_whd_fanout(db, 500, &f), LB_OK);
-        if (!f.locked) { /* a running deliverer fans out meanwhile: wait for it */
-            ck_assert_msg(++busy < 250, "the fan-out cursor stays held by another session");
-            usleep(20000);
-            continue;
-        }
-        n += f.deliveries;
-    } while (!f.locked || f.more);
-    lb_db_free(db);
-    return n;
 }
 
 PGresult *pgtest_sql(const char *conninfo, const char *sql, int nparams, const char *const *v)

@@ -40,9 +40,6 @@ struct lb_db *pgtest_db(void);
 /* Runs SQL with text parameters on a fresh direct connection to conninfo (NULL = the test
  * database); ck_asserts success and returns the result (caller PQclears). */
 PGresult *pgtest_sql(const char *conninfo, const char *sql, int nparams, const char *const *v);
-/* The deliverer's fan-out (store_whd_fanout) until no event is ready: writes the deliveries of
- * the events committed so far, as a running deliverer would. Returns the deliveries written. */
-long pgtest_fanout(void);
 /* First column of the first row of pgtest_sql, copied to out. */
 void pgtest_sql_value(const char *sql, int nparams, const char *const *v, char *out, size_t len);
 

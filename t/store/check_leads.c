@@ -647,7 +647,6 @@ static long outbox_rows(const char *t, const char *type)
 {
     char n[24];
     const char *v[] = {t, type};
-    pgtest_fanout(); /* the deliveries are the deliverer's (sql/010) */
     pgtest_sql_value("SELECT (SELECT count(*) FROM webhook_events WHERE tenant_id = $1 "
                      "AND ($2::text IS NULL OR type = $2)) * 1000 + "
                      "(SELECT count(*) FROM webhook_deliveries WHERE tenant_id = $1)",
