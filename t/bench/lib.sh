@@ -273,6 +273,31 @@ rx_stop() {
     RX_PREFIX=""
 }
 
+# wh_endpoint TENANT: an enabled endpoint of TENANT on the receiver, subscribed to every event;
+# prints its id. Writes the deliverer's config ($W/webhooks.conf: the receiver's loopback host
+# allowed).
+wh_endpoint() {
+    printf 'log_level = warn\nwebhook_allow_hosts = 127.0.0.1\n' >"$W/webhooks.conf"
+    psql_q -c "INSERT INTO webhook_endpoints (tenant_id, url, events, secret) VALUES ('$1',
+               'http://127.0.0.1:$RX_PORT/hook', ARRAY['booking.created', 'booking.status_changed',
+               'booking.rescheduled'], 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=')
+               RETURNING id" | head -1
+}
+# wh_start CTL: the deliverer (CTL webhooks run, a leadbookctl) in the background, as WH_PID;
+# wh_stop: stops it (TERM) and waits for it.
+WH_PID=""
+wh_start() {
+    "$1" --db "$CI" -c "$W/webhooks.conf" webhooks run 2>>"$W/webhooks.log" &
+    WH_PID=$!
+}
+wh_stop() {
+    if [ -n "$WH_PID" ]; then
+        kill -TERM "$WH_PID" 2>/dev/null || true
+        wait "$WH_PID" 2>/dev/null || true
+        WH_PID=""
+    fi
+}
+
 # --- bare tables (t/bench/floor, t/bench/floor-webhooks) ---------------------------------------
 
 # floor_tables: copies of the write path's tables with their columns, defaults and indexes and
